@@ -1,0 +1,50 @@
+"""feedback_nlp: tag patient feedback with five commitment themes and sentiment, for routing.
+
+Quick start::
+
+    import feedback_nlp
+    tags = feedback_nlp.tag(["The nurses were lovely but parking was a nightmare"])
+    tags[0].themes      # ('confidence_and_trust', 'access')
+
+For control, load a model once with :func:`load` and use the :class:`Tagger`.
+"""
+
+__version__ = "0.1.0"
+
+from .corpus import read_corpus
+from .exceptions import (
+    ColumnError,
+    CorpusError,
+    EmptyTextWarning,
+    FeedbackNLPError,
+    InputFileError,
+    ModelError,
+)
+from .metrics import Scores
+from .tagging import Tag, Tagger, load, tag
+from .themes import FLAGS, SENTIMENTS, THEME_IDS, THEMES, Theme
+from .training import TrainingConfig, cross_validate, train, train_files
+
+__all__ = [
+    "FLAGS",
+    "SENTIMENTS",
+    "THEMES",
+    "THEME_IDS",
+    "ColumnError",
+    "CorpusError",
+    "EmptyTextWarning",
+    "FeedbackNLPError",
+    "InputFileError",
+    "ModelError",
+    "Scores",
+    "Tag",
+    "Tagger",
+    "Theme",
+    "TrainingConfig",
+    "cross_validate",
+    "load",
+    "read_corpus",
+    "tag",
+    "train",
+    "train_files",
+]

@@ -1,0 +1,111 @@
+"""The ``feedback-nlp`` command: tag, train and evaluate. Each command calls one library function."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+
+from .batch import tag_file
+from .corpus import FORMATS, read_corpus
+from .exceptions import FeedbackNLPError
+from .tagging import load
+from .training import TrainingConfig, train_files
+
+
+def _tag(args) -> int:
+    tagger = load(args.model)
+    start = time.perf_counter()
+    tagged = tag_file(
+        args.input, args.output, tagger, column=args.column, question_column=args.question_column
+    )
+    seconds = time.perf_counter() - start
+    if not args.quiet:
+        print(
+            f"tagged {len(tagged)} rows in {seconds:.1f}s -> {args.output}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _train(args) -> int:
+    config = TrainingConfig(seed=args.seed, cv_folds=args.cv_folds)
+    tagger = train_files(args.data, args.out, format=args.format, config=config, progress=True)
+    cv = tagger.card["cv_metrics"]
+    if cv:
+        print(
+            f"cross-validated ({cv['folds']} folds): theme macro F1 {cv['theme_macro_f1']:.3f}, "
+            f"micro F1 {cv['theme_micro_f1']:.3f}; sentiment accuracy "
+            f"{cv['sentiment_accuracy']:.3f}, macro F1 {cv['sentiment_macro_f1']:.3f}"
+        )
+    print(f"model saved in {args.out} (final fit {tagger.card['fit_seconds']}s)")
+    return 0
+
+
+def _evaluate(args) -> int:
+    tagger = load(args.model)
+    scores = tagger.evaluate(read_corpus(args.data, format=args.format))
+    print(json.dumps(scores.to_dict(), indent=2) if args.json else scores.format())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``feedback-nlp`` command."""
+    parser = argparse.ArgumentParser(
+        prog="feedback-nlp",
+        description="Tag patient feedback with the five commitment themes and sentiment.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    tag = commands.add_parser("tag", help="tag a CSV or Excel file of comments")
+    tag.add_argument("input", help="CSV or Excel file with one comment per row")
+    tag.add_argument("-o", "--output", required=True, help="output file (.csv or .xlsx)")
+    tag.add_argument("--column", help="the comment column (default: found by its name)")
+    tag.add_argument(
+        "--question-column",
+        help="column with the survey question each comment answers (improves short answers)",
+    )
+    tag.add_argument("--model", help="model folder (default: the shipped default model)")
+    tag.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    tag.set_defaults(run=_tag)
+
+    fmt = dict(choices=FORMATS, default="auto", help="labelled file format (default: from header)")
+    train = commands.add_parser("train", help="train a model on labelled comments")
+    train.add_argument("--data", action="append", required=True, help="labelled CSV (repeatable)")
+    train.add_argument("--format", **fmt)
+    train.add_argument("--out", required=True, help="model folder to write")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument(
+        "--cv-folds", type=int, default=5, help="folds for cross-validated figures; 0 skips them"
+    )
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser("evaluate", help="score a model against labelled comments")
+    evaluate.add_argument("--data", required=True, help="labelled CSV")
+    evaluate.add_argument("--format", **fmt)
+    evaluate.add_argument("--model", help="model folder (default: the shipped default model)")
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    evaluate.set_defaults(run=_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (2 for bad input, as argparse does)."""
+    args = build_parser().parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            # Show the library's data warnings once each, plainly, without source lines.
+            warnings.simplefilter("default")
+            warnings.showwarning = lambda message, category, *_: print(
+                f"feedback-nlp: warning: {message}", file=sys.stderr
+            )
+            return args.run(args)
+    except (FeedbackNLPError, ValueError) as err:
+        print(f"feedback-nlp: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

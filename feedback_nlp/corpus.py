@@ -1,0 +1,250 @@
+"""Reading labelled comments into one table, from the project's format or the NHS QDC v6 format.
+
+Both readers return the same table (see :func:`read_corpus`), so training and evaluation never
+need to know where a comment came from. Rows are numbered from 1 after the header, as a
+spreadsheet user counts data rows, and every error names the file, row and column at fault.
+"""
+
+from __future__ import annotations
+
+import codecs
+import warnings
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import CorpusError, EmptyTextWarning
+from .themes import (
+    FLAGS,
+    QDC_CATEGORY_THEMES,
+    QDC_PERSONAL_DATA_COLUMN,
+    QDC_QUESTION_COLUMN,
+    QDC_SAFEGUARDING_COLUMN,
+    QDC_SENTIMENT,
+    QDC_SENTIMENT_COLUMN,
+    QDC_TEXT_COLUMN,
+    SENTIMENTS,
+    THEME_IDS,
+)
+
+FORMATS = ("auto", "project", "qdc")
+PROJECT_REQUIRED = ("text", "themes", "sentiment")
+CORPUS_COLUMNS = ("text", "question", *THEME_IDS, "sentiment", "flags")
+
+
+def read_corpus(path: str | PathLike, format: str = "auto") -> pd.DataFrame:
+    """Read a file of labelled comments into the corpus table.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A CSV file in the project's format or in the NHS QDC v6 format.
+    format : {"auto", "project", "qdc"}, default "auto"
+        ``"project"``: columns ``text``, ``themes`` (theme ids joined by ``;``), ``sentiment``,
+        optional ``flags`` and ``question``. ``"qdc"``: one 0/1 column per QDC category, text in
+        ``FFT answer``, mapped to themes as ``THEMES.md`` specifies. ``"auto"`` picks the format
+        from the header and refuses a header that fits neither.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input row, in file order, with columns ``text`` (str, ``""`` when missing),
+        ``question`` (str, ``""`` when absent), one 0/1 column per theme id, ``sentiment`` (a
+        sentiment class, or ``None`` when the row has none) and ``flags`` (flag ids joined by
+        ``;``, ``""`` for none). ``attrs`` holds the ``source`` path and the ``format`` read.
+
+    Raises
+    ------
+    CorpusError
+        The file is missing, not UTF-8 CSV, lacks a required column, or holds an unknown theme,
+        sentiment, flag or QDC value; the message names the file, row and column.
+
+    Warns
+    -----
+    EmptyTextWarning
+        Some rows have an empty or missing text. They are kept (no row is dropped) and their
+        row numbers are given.
+
+    Examples
+    --------
+    >>> corpus = read_corpus("data/corpus.csv")  # doctest: +SKIP
+    >>> corpus.columns.tolist()[:3]  # doctest: +SKIP
+    ['text', 'question', 'leading_voice']
+    """
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}; got {format!r}")
+    raw = _read_csv(path)
+    if format == "auto":
+        format = _detect_format(path, raw)
+    table = _from_project(path, raw) if format == "project" else _from_qdc(path, raw)
+    _warn_empty_texts(path, table)
+    table.attrs.update(source=str(path), format=format)
+    return table
+
+
+def _read_csv(path) -> pd.DataFrame:
+    try:
+        # Everything as text, nothing turned into NaN: validation decides what a value means.
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CorpusError(path, "no such file") from None
+    except UnicodeDecodeError:
+        raise CorpusError(
+            path, f"not UTF-8 text (byte {utf8_error_offset(path)}); save it as UTF-8 CSV"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise CorpusError(path, "the file is empty; expected a CSV header and rows") from None
+    except pd.errors.ParserError as err:
+        raise CorpusError(path, f"not valid CSV: {err}") from None
+
+
+def utf8_error_offset(path) -> int:
+    """The offset in the file of the first byte that is not valid UTF-8 (-1 when none is)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as err:
+                return offset + err.start
+            offset += len(block)
+    return -1
+
+
+def _detect_format(path, raw: pd.DataFrame) -> str:
+    columns = set(raw.columns)
+    if {"text", "themes"} <= columns:
+        return "project"
+    if QDC_TEXT_COLUMN in columns:
+        return "qdc"
+    raise CorpusError(
+        path,
+        "cannot tell the format: expected columns 'text' and 'themes' (project format) or "
+        f"{QDC_TEXT_COLUMN!r} (QDC format); found {list(raw.columns)}",
+    )
+
+
+def _require_columns(path, raw: pd.DataFrame, required) -> None:
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        raise CorpusError(path, f"missing column(s) {missing}; found {list(raw.columns)}")
+
+
+def _split_ids(path, values: pd.Series, allowed, column: str) -> list[list[str]]:
+    """Split ``;``-joined ids per row, refusing any id not in ``allowed``."""
+    out = []
+    for row, value in enumerate(values, start=1):
+        ids = [part.strip() for part in value.split(";") if part.strip()]
+        unknown = [i for i in ids if i not in allowed]
+        if unknown:
+            raise CorpusError(
+                path,
+                f"unknown {column} id {unknown[0]!r}; expected any of {list(allowed)}",
+                row=row,
+                column=column,
+            )
+        out.append(ids)
+    return out
+
+
+def _assemble(text, question, theme_matrix, sentiment, flag_lists) -> pd.DataFrame:
+    table = pd.DataFrame({"text": text, "question": question})
+    for j, theme in enumerate(THEME_IDS):
+        table[theme] = theme_matrix[:, j].astype(np.int8)
+    table["sentiment"] = pd.Series(sentiment, dtype=object)
+    table["flags"] = [";".join(f for f in FLAGS if f in flags) for flags in flag_lists]
+    return table
+
+
+def _from_project(path, raw: pd.DataFrame) -> pd.DataFrame:
+    _require_columns(path, raw, PROJECT_REQUIRED)
+    theme_lists = _split_ids(path, raw["themes"], THEME_IDS, "themes")
+    matrix = np.array([[t in ids for t in THEME_IDS] for ids in theme_lists], dtype=bool)
+    matrix = matrix.reshape(len(raw), len(THEME_IDS))
+    sentiment = raw["sentiment"].str.strip()
+    bad = ~sentiment.isin(SENTIMENTS) & (sentiment != "")
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise CorpusError(
+            path,
+            f"unknown sentiment {sentiment.iloc[row]!r}; expected one of {list(SENTIMENTS)} "
+            "or empty",
+            row=row + 1,
+            column="sentiment",
+        )
+    flags = raw["flags"] if "flags" in raw.columns else pd.Series("", index=raw.index)
+    question = raw["question"] if "question" in raw.columns else ""
+    return _assemble(
+        raw["text"],
+        question,
+        matrix,
+        [value or None for value in sentiment],
+        _split_ids(path, flags, FLAGS, "flags"),
+    )
+
+
+def _qdc_indicator(path, raw: pd.DataFrame, column: str) -> np.ndarray:
+    """A QDC category column as booleans; its cells must be empty, 0 or 1."""
+    values = raw[column].str.strip()
+    numbers = pd.to_numeric(values.where(values != "", "0"), errors="coerce")
+    bad = ~numbers.isin([0, 1])
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise CorpusError(
+            path,
+            f"expected 0, 1 or empty; found {values.iloc[row]!r}",
+            row=row + 1,
+            column=column,
+        )
+    return numbers.to_numpy() == 1
+
+
+def _from_qdc(path, raw: pd.DataFrame) -> pd.DataFrame:
+    _require_columns(
+        path,
+        raw,
+        [QDC_TEXT_COLUMN, QDC_SENTIMENT_COLUMN, QDC_SAFEGUARDING_COLUMN, *QDC_CATEGORY_THEMES],
+    )
+    matrix = np.zeros((len(raw), len(THEME_IDS)), dtype=bool)
+    for category, theme in QDC_CATEGORY_THEMES.items():
+        matrix[:, THEME_IDS.index(theme)] |= _qdc_indicator(path, raw, category)
+
+    values = raw[QDC_SENTIMENT_COLUMN].str.strip()
+    codes = pd.to_numeric(values.where(values != "", None), errors="coerce")
+    bad = (values != "") & ~codes.isin(list(QDC_SENTIMENT))
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise CorpusError(
+            path,
+            f"expected a sentiment code 1-5 or empty; found {values.iloc[row]!r}",
+            row=row + 1,
+            column=QDC_SENTIMENT_COLUMN,
+        )
+    sentiment = [QDC_SENTIMENT[int(c)] if c == c else None for c in codes]
+
+    safeguarding = _qdc_indicator(path, raw, QDC_SAFEGUARDING_COLUMN)
+    personal = (
+        raw[QDC_PERSONAL_DATA_COLUMN].str.strip() != ""
+        if QDC_PERSONAL_DATA_COLUMN in raw.columns
+        else np.zeros(len(raw), dtype=bool)
+    )
+    flag_lists = [
+        [f for f, on in zip(FLAGS, pair) if on] for pair in zip(safeguarding, personal)
+    ]
+    question = raw[QDC_QUESTION_COLUMN] if QDC_QUESTION_COLUMN in raw.columns else ""
+    return _assemble(raw[QDC_TEXT_COLUMN], question, matrix, sentiment, flag_lists)
+
+
+def _warn_empty_texts(path, table: pd.DataFrame) -> None:
+    empty = np.flatnonzero(table["text"].str.strip() == "") + 1
+    if len(empty):
+        shown = ", ".join(map(str, empty[:10])) + (", ..." if len(empty) > 10 else "")
+        warnings.warn(
+            f"{path}: {len(empty)} row(s) have no text (rows {shown}); they are kept, and a "
+            "comment with no text is expected to get no theme",
+            EmptyTextWarning,
+            stacklevel=3,
+        )

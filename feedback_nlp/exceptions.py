@@ -1,0 +1,36 @@
+"""The package's exceptions: each message names what was expected, what was found, and where."""
+
+from __future__ import annotations
+
+
+class FeedbackNLPError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class CorpusError(FeedbackNLPError, ValueError):
+    """A labelled data file cannot be read: bad format, unknown label, missing column."""
+
+    def __init__(self, path, problem: str, *, row: int | None = None, column: str | None = None):
+        self.path, self.row, self.column = str(path), row, column
+        where = [self.path]
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        super().__init__(f"{', '.join(where)}: {problem}")
+
+
+class ColumnError(FeedbackNLPError, ValueError):
+    """The text column of a table to tag is missing or ambiguous."""
+
+
+class InputFileError(FeedbackNLPError, ValueError):
+    """A file to tag cannot be read as a table."""
+
+
+class ModelError(FeedbackNLPError, ValueError):
+    """A model folder is missing, incomplete, or does not match its model card."""
+
+
+class EmptyTextWarning(UserWarning):
+    """Some labelled rows have no text; they are kept and reported, never dropped in silence."""

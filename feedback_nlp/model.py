@@ -1,0 +1,300 @@
+"""The comment model (features, a yes/no decision per theme, a sentiment head) and its folder.
+
+A model folder holds ``model.joblib`` (the fitted :class:`CommentModel`) and ``model.json``, its
+model card: labels, creation time, library versions, training files with their sha256, metrics,
+and the sha256 of the artefact. Loading checks the card before it unpickles anything.
+
+joblib files are pickles, and unpickling runs code: load only models from a source you trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from datetime import datetime, timezone
+from os import PathLike
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import scipy
+import sklearn
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import precision_recall_curve
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.utils.validation import check_is_fitted
+
+from .exceptions import ModelError
+from .features import QUESTION_KINDS, build_features, question_kind
+from .themes import EMPTY_SENTIMENT, FLAGS, SENTIMENTS, THEME_IDS
+
+ARTEFACT = "model.joblib"
+CARD = "model.json"
+# Bumped when the artefact's layout changes, so that an old folder is refused, not misread.
+FORMAT_VERSION = 1
+
+
+class CommentModel(BaseEstimator):
+    """Shared text features, one thresholded yes/no classifier per theme, and a sentiment head.
+
+    Each theme is a logistic regression whose decision threshold is the one that maximises F1 on
+    held-out folds of the training data, because a fixed 0.5 misses rare themes. Sentiment is a three-class logistic regression fitted on the rows that have one.
+
+    Parameters
+    ----------
+    theme_C, sentiment_C : float
+        Inverse regularisation strength of the theme and sentiment classifiers.
+    threshold_folds : int
+        Folds of the training data on which each theme's threshold is chosen.
+    max_char_features : int
+        Cap on the character n-gram vocabulary.
+    random_state : int
+        Seed for every random choice, so the same data gives the same model.
+    """
+
+    def __init__(
+        self,
+        *,
+        theme_C: float = 4.0,
+        sentiment_C: float = 4.0,
+        threshold_folds: int = 5,
+        max_char_features: int = 150_000,
+        random_state: int = 0,
+    ):
+        self.theme_C = theme_C
+        self.sentiment_C = sentiment_C
+        self.threshold_folds = threshold_folds
+        self.max_char_features = max_char_features
+        self.random_state = random_state
+
+    def fit(self, texts, themes, sentiment, questions=None):
+        """Fit the features and both heads.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            Comments, none of them empty.
+        themes : array-like of shape (n, 5)
+            0/1 theme matrix, columns in ``THEME_IDS`` order.
+        sentiment : sequence of str or None
+            Sentiment per comment; ``None`` rows are left out of the sentiment head.
+        questions : sequence of str, optional
+            The survey question each comment answers (empty or missing when unknown).
+
+        Returns
+        -------
+        self
+        """
+        themes = np.asarray(themes, dtype=np.int8)
+        sentiment = np.asarray(sentiment, dtype=object)
+        self.features_ = build_features(max_char_features=self.max_char_features)
+        texts = np.asarray(texts, dtype=object)
+        X = self.features_.fit_transform(np.column_stack([texts, _kinds(questions, len(texts))]))
+
+        theme_head = OneVsRestClassifier(
+            LogisticRegression(
+                C=self.theme_C,
+                class_weight="balanced",
+                solver="liblinear",
+                random_state=self.random_state,
+            )
+        )
+        held_out = cross_val_predict(
+            theme_head,
+            X,
+            themes,
+            cv=multilabel_folds(themes, self.threshold_folds, self.random_state),
+            method="predict_proba",
+        )
+        self.thresholds_ = np.array(
+            [best_f1_threshold(themes[:, j], held_out[:, j]) for j in range(themes.shape[1])]
+        )
+        self.themes_ = theme_head.fit(X, themes)
+
+        known = pd.notna(sentiment)
+        self.sentiment_ = LogisticRegression(
+            C=self.sentiment_C, class_weight="balanced", max_iter=2000
+        ).fit(X[known], sentiment[known])
+        # Columns of predict_proba in SENTIMENTS order, whatever order the classifier sorted.
+        self.sentiment_order_ = np.array(
+            [list(self.sentiment_.classes_).index(s) for s in SENTIMENTS]
+        )
+        return self
+
+    def predict_scores(self, texts, questions=None) -> tuple[np.ndarray, np.ndarray]:
+        """Return theme probabilities (n, 5) and sentiment probabilities (n, 3, SENTIMENTS order).
+
+        ``texts`` holds strings or missing values (None, NaN); ``questions``, when given, the
+        survey question each answers. An empty, blank or missing text says nothing: it gets
+        theme scores of 0 and sentiment ``neutral`` with probability 1. Each distinct (text,
+        question kind) is scored once, which pays off on survey exports full of "Nothing".
+        """
+        check_is_fitted(self, "themes_")
+        text_codes, distinct_texts = pd.factorize(pd.Series(texts, dtype=object))
+        kind_codes = np.searchsorted(QUESTION_KINDS_SORTED, _kinds(questions, len(text_codes)))
+        pair_codes = text_codes * len(QUESTION_KINDS_SORTED) + kind_codes
+        # Missing texts have text code -1, so negative pair codes: all get the empty answer.
+        distinct_pairs, codes = np.unique(np.where(text_codes < 0, -1, pair_codes), return_inverse=True)
+        pair_texts = np.asarray(distinct_texts, dtype=object)[np.maximum(distinct_pairs, 0) // len(QUESTION_KINDS_SORTED)]
+        pair_kinds = QUESTION_KINDS_SORTED[distinct_pairs % len(QUESTION_KINDS_SORTED)]
+        said = (distinct_pairs >= 0) & np.array([bool(t.strip()) for t in pair_texts], dtype=bool)
+
+        theme_scores = np.zeros((len(distinct_pairs), len(THEME_IDS)))
+        sentiment_scores = np.zeros((len(distinct_pairs), len(SENTIMENTS)))
+        sentiment_scores[:, SENTIMENTS.index(EMPTY_SENTIMENT)] = 1.0
+        if said.any():
+            X = self.features_.transform(np.column_stack([pair_texts[said], pair_kinds[said]]))
+            theme_scores[said] = self.themes_.predict_proba(X)
+            sentiment_scores[said] = self.sentiment_.predict_proba(X)[:, self.sentiment_order_]
+        return theme_scores[codes], sentiment_scores[codes]
+
+    def predict(self, texts, questions=None) -> tuple[np.ndarray, np.ndarray]:
+        """Return the 0/1 theme matrix (n, 5) and the sentiment labels (n,) for ``texts``."""
+        theme_scores, sentiment_scores = self.predict_scores(texts, questions)
+        return decide(theme_scores, sentiment_scores, self.thresholds_)
+
+
+QUESTION_KINDS_SORTED = np.array(sorted(QUESTION_KINDS), dtype=object)
+
+
+def _kinds(questions, n: int) -> np.ndarray:
+    """The question kind of each of ``n`` comments; ``"none"`` for all when ``questions`` is None."""
+    if questions is None:
+        return np.full(n, "none", dtype=object)
+    questions = pd.Series(questions, dtype=object).fillna("")
+    if len(questions) != n:
+        raise ValueError(f"got {n} comments but {len(questions)} questions")
+    return questions.map({q: question_kind(q) for q in questions.unique()}).to_numpy(dtype=object)
+
+
+def multilabel_folds(themes, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Seeded folds of a 0/1 theme matrix, stratified on each row's rarest theme (or none).
+
+    Multi-label data has no single class to stratify on; the rarest theme present matters most,
+    so that rare themes such as leading_voice land in every fold.
+    """
+    themes = np.asarray(themes, dtype=bool)
+    key = np.full(len(themes), -1)
+    for j in np.argsort(themes.sum(axis=0), kind="stable")[::-1]:
+        key[themes[:, j]] = j
+    splitter = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(themes)), key))
+
+
+def best_f1_threshold(truth, scores) -> float:
+    """The score threshold that maximises F1 of ``scores >= threshold`` against ``truth``.
+
+    It is placed halfway between the best cut-off score and the next lower score seen, so that
+    new comments scoring just under the cut-off are treated as the training data suggests.
+    """
+    precision, recall, thresholds = precision_recall_curve(truth, scores)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))[:-1]
+    best = int(np.argmax(f1))
+    lower = thresholds[best - 1] if best > 0 else 0.0
+    return float((thresholds[best] + lower) / 2)
+
+
+def decide(theme_scores, sentiment_scores, thresholds) -> tuple[np.ndarray, np.ndarray]:
+    """Turn scores into labels: a theme where its score reaches its threshold, the top sentiment."""
+    themes = (theme_scores >= thresholds).astype(np.int8)
+    return themes, np.asarray(SENTIMENTS, dtype=object)[sentiment_scores.argmax(axis=1)]
+
+
+def sha256_file(path: str | PathLike) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that decide whether a pickled model loads and behaves the same."""
+    from . import __version__
+
+    return {
+        "feedback_nlp": __version__,
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "joblib": joblib.__version__,
+    }
+
+
+def label_set() -> dict[str, list[str]]:
+    """The labels a model is built for, as recorded in its card."""
+    return {"themes": list(THEME_IDS), "sentiments": list(SENTIMENTS), "flags": list(FLAGS)}
+
+
+def save_model(model: CommentModel, card: dict, directory: str | PathLike) -> Path:
+    """Write ``model.joblib`` and ``model.json`` into ``directory`` (created if missing).
+
+    The card is completed with the format version, labels, versions, creation time and the
+    artefact's sha256, which :func:`load_model` checks.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    artefact = directory / ARTEFACT
+    joblib.dump(model, artefact, compress=3)
+    card = {
+        "format_version": FORMAT_VERSION,
+        "labels": label_set(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": library_versions(),
+        **card,
+        "artefact": {"file": ARTEFACT, "sha256": sha256_file(artefact)},
+    }
+    (directory / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return directory
+
+
+def read_card(directory: str | PathLike) -> dict:
+    """Read and return a model folder's card, refusing a missing or unreadable one."""
+    path = Path(directory) / CARD
+    if not path.is_file():
+        raise ModelError(f"{directory}: no model card {CARD}; is this a feedback_nlp model folder?")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ModelError(f"{path}: not valid JSON ({err})") from None
+
+
+def load_model(directory: str | PathLike) -> tuple[CommentModel, dict]:
+    """Check a model folder against its card, then load it.
+
+    Raises
+    ------
+    ModelError
+        The card is missing, was made for other labels, another format or another
+        scikit-learn, or the artefact's sha256 differs from the card's.
+    """
+    directory = Path(directory)
+    card = read_card(directory)
+    problems = []
+    if card.get("format_version") != FORMAT_VERSION:
+        problems.append(
+            f"model format {card.get('format_version')!r}, this library reads {FORMAT_VERSION}"
+        )
+    if card.get("labels") != label_set():
+        problems.append(f"labels {card.get('labels')} differ from this library's {label_set()}")
+    built_with = card.get("versions", {}).get("scikit-learn")
+    if built_with != sklearn.__version__:
+        problems.append(
+            f"built with scikit-learn {built_with}, running {sklearn.__version__}: "
+            "install that version or retrain"
+        )
+    artefact = directory / card.get("artefact", {}).get("file", ARTEFACT)
+    if not artefact.is_file():
+        problems.append(f"artefact {artefact.name} is missing")
+    elif sha256_file(artefact) != card.get("artefact", {}).get("sha256"):
+        problems.append(f"{artefact.name} does not match the sha256 in {CARD}")
+    if problems:
+        raise ModelError(f"{directory}: refusing to load: " + "; ".join(problems))
+    return joblib.load(artefact), card

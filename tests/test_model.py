@@ -1,0 +1,53 @@
+"""Model folders: the card written beside the artefact, and the checks made when loading."""
+
+import json
+
+import pytest
+
+from feedback_nlp import ModelError, load
+from feedback_nlp.model import ARTEFACT, CARD, sha256_file
+
+
+@pytest.fixture
+def saved(tagger, tmp_path):
+    return tagger.save(tmp_path / "model")
+
+
+def _edit_card(folder, change):
+    card = json.loads((folder / CARD).read_text())
+    change(card)
+    (folder / CARD).write_text(json.dumps(card))
+
+
+def test_card_holds_labels_versions_and_artefact_hash(saved):
+    card = json.loads((saved / CARD).read_text())
+    assert card["labels"]["themes"][0] == "leading_voice"
+    assert {"scikit-learn", "numpy", "python", "feedback_nlp"} <= set(card["versions"])
+    assert card["artefact"]["sha256"] == sha256_file(saved / ARTEFACT)
+    assert card["created"].endswith("+00:00")
+
+
+def test_tampered_artefact_is_refused(saved):
+    with open(saved / ARTEFACT, "ab") as f:
+        f.write(b"tampered")
+    with pytest.raises(ModelError, match="does not match the sha256"):
+        load(saved)
+
+
+def test_other_labels_are_refused(saved):
+    _edit_card(saved, lambda card: card["labels"]["themes"].pop())
+    with pytest.raises(ModelError, match="labels .* differ"):
+        load(saved)
+
+
+def test_other_scikit_learn_is_refused(saved):
+    _edit_card(saved, lambda card: card["versions"].update({"scikit-learn": "0.24.0"}))
+    with pytest.raises(ModelError, match="built with scikit-learn 0.24.0"):
+        load(saved)
+
+
+def test_missing_folder_or_card_is_refused(tmp_path):
+    with pytest.raises(ModelError, match="no model folder"):
+        load(tmp_path / "absent")
+    with pytest.raises(ModelError, match="no model card"):
+        load(tmp_path)

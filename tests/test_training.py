@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from feedback_nlp import CorpusError, TrainingConfig, cross_validate, train
+from feedback_nlp.model import best_f1_threshold, multilabel_folds
+from feedback_nlp.themes import THEME_IDS
+
+
+def test_same_data_and_seed_give_the_same_model(small_corpus, tagger):
+    again = train(small_corpus, TrainingConfig(cv_folds=0))
+    texts = small_corpus["text"].head(30).tolist()
+    assert again.thresholds == tagger.thresholds
+    assert again.tag_many(texts) == tagger.tag_many(texts)
+
+
+def test_thresholds_are_tuned_not_fixed(tagger):
+    assert len(set(tagger.thresholds.values())) > 1
+    assert all(0 < t < 1 for t in tagger.thresholds.values())
+
+
+def test_best_f1_threshold_separates_cleanly_separable_scores():
+    truth = np.array([0, 0, 0, 1, 1])
+    threshold = best_f1_threshold(truth, np.array([0.1, 0.2, 0.3, 0.6, 0.9]))
+    assert 0.3 < threshold <= 0.6
+
+
+def test_folds_spread_the_rarest_theme(small_corpus):
+    Y = small_corpus[list(THEME_IDS)].to_numpy()
+    rare = Y[:, Y.sum(axis=0).argmin()]
+    counts = [rare[test].sum() for _, test in multilabel_folds(Y, 5, 0)]
+    assert max(counts) - min(counts) <= 1
+
+
+def test_cross_validation_gives_held_out_figures(small_corpus):
+    scores = cross_validate(small_corpus, TrainingConfig(cv_folds=3))
+    assert scores.rows == len(small_corpus)
+    assert 0.3 < scores.theme_macro_f1 < 1 and 0.3 < scores.sentiment_macro_f1 < 1
+
+
+def test_card_records_training(small_corpus):
+    card = train(small_corpus.head(400), TrainingConfig(cv_folds=2)).card
+    assert card["training_rows"]["used"] == 400
+    assert card["cv_metrics"]["folds"] == 2
+    assert set(card["cv_metrics"]["themes"]) == set(THEME_IDS)
+    assert card["config"]["seed"] == 0
+
+
+def test_too_few_examples_of_a_theme_is_refused(small_corpus):
+    without = small_corpus[small_corpus["leading_voice"] == 0]
+    with pytest.raises(CorpusError, match="theme 'leading_voice' has 0 comments with it"):
+        train(without, TrainingConfig(cv_folds=0))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"cv_folds": 1}, "cv_folds"), ({"threshold_folds": 1}, "threshold_folds"), ({"theme_C": 0}, "theme_C")],
+)
+def test_config_is_validated(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TrainingConfig(**kwargs)
