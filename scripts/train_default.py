@@ -1,0 +1,16 @@
+"""Rebuild the shipped default model in models/default from the project's corpus and the QDC data.
+
+Run from the repository root: `python scripts/train_default.py`. The real QDC comments are read
+from ../shared/data (they are never copied into the repository); the model card records the
+sha256 of both files, and tests/test_default_model.py fails when data/ has changed since.
+"""
+
+import sys
+
+from feedback_nlp.cli import main
+
+TRAINING_FILES = ["data/corpus.csv", "../shared/data/qdc_v6_dev.csv"]
+
+if __name__ == "__main__":
+    args = [arg for path in TRAINING_FILES for arg in ("--data", path)]
+    sys.exit(main(["train", *args, "--out", "models/default", *sys.argv[1:]]))
