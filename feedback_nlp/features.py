@@ -37,12 +37,12 @@ def question_kind(question) -> str:
     """Sort a survey question into one of ``QUESTION_KINDS`` by its wording."""
     if not isinstance(question, str) or not question.strip():
         return "none"
-    q = question.lower()
-    if "better" in q or "improve" in q:
+    words = set(re.findall(r"[a-z]+", question.lower()))
+    if words & {"better", "improve", "improved", "improvement", "improvements", "change"}:
         return "improve"
-    if "good" in q or "like" in q:
+    if words & {"good", "best", "liked", "well"}:
         return "good"
-    if "why" in q or "rating" in q or "reason" in q:
+    if words & {"why", "rating", "reason", "reasons"}:
         return "why"
     return "other"
 
