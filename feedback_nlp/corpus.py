@@ -133,6 +133,13 @@ def _require_columns(path, raw: pd.DataFrame, required) -> None:
         raise CorpusError(path, f"missing column(s) {missing}; found {list(raw.columns)}")
 
 
+def _refuse_first_bad(path, bad: pd.Series, column: str, problem) -> None:
+    """Raise a CorpusError for the first row marked in ``bad``; ``problem(i)`` describes row i."""
+    if bad.any():
+        i = int(np.argmax(bad.to_numpy()))
+        raise CorpusError(path, problem(i), row=i + 1, column=column)
+
+
 def _split_ids(path, values: pd.Series, allowed, column: str) -> list[list[str]]:
     """Split ``;``-joined ids per row, refusing any id not in ``allowed``."""
     out = []
@@ -165,16 +172,12 @@ def _from_project(path, raw: pd.DataFrame) -> pd.DataFrame:
     matrix = np.array([[t in ids for t in THEME_IDS] for ids in theme_lists], dtype=bool)
     matrix = matrix.reshape(len(raw), len(THEME_IDS))
     sentiment = raw["sentiment"].str.strip()
-    bad = ~sentiment.isin(SENTIMENTS) & (sentiment != "")
-    if bad.any():
-        row = int(np.argmax(bad.to_numpy()))
-        raise CorpusError(
-            path,
-            f"unknown sentiment {sentiment.iloc[row]!r}; expected one of {list(SENTIMENTS)} "
-            "or empty",
-            row=row + 1,
-            column="sentiment",
-        )
+    _refuse_first_bad(
+        path,
+        ~sentiment.isin(SENTIMENTS) & (sentiment != ""),
+        "sentiment",
+        lambda i: f"unknown sentiment {sentiment.iloc[i]!r}; expected one of {list(SENTIMENTS)} or empty",
+    )
     flags = raw["flags"] if "flags" in raw.columns else pd.Series("", index=raw.index)
     question = raw["question"] if "question" in raw.columns else ""
     return _assemble(
@@ -190,15 +193,9 @@ def _qdc_indicator(path, raw: pd.DataFrame, column: str) -> np.ndarray:
     """A QDC category column as booleans; its cells must be empty, 0 or 1."""
     values = raw[column].str.strip()
     numbers = pd.to_numeric(values.where(values != "", "0"), errors="coerce")
-    bad = ~numbers.isin([0, 1])
-    if bad.any():
-        row = int(np.argmax(bad.to_numpy()))
-        raise CorpusError(
-            path,
-            f"expected 0, 1 or empty; found {values.iloc[row]!r}",
-            row=row + 1,
-            column=column,
-        )
+    _refuse_first_bad(
+        path, ~numbers.isin([0, 1]), column, lambda i: f"expected 0, 1 or empty; found {values.iloc[i]!r}"
+    )
     return numbers.to_numpy() == 1
 
 
@@ -214,15 +211,12 @@ def _from_qdc(path, raw: pd.DataFrame) -> pd.DataFrame:
 
     values = raw[QDC_SENTIMENT_COLUMN].str.strip()
     codes = pd.to_numeric(values.where(values != "", None), errors="coerce")
-    bad = (values != "") & ~codes.isin(list(QDC_SENTIMENT))
-    if bad.any():
-        row = int(np.argmax(bad.to_numpy()))
-        raise CorpusError(
-            path,
-            f"expected a sentiment code 1-5 or empty; found {values.iloc[row]!r}",
-            row=row + 1,
-            column=QDC_SENTIMENT_COLUMN,
-        )
+    _refuse_first_bad(
+        path,
+        (values != "") & ~codes.isin(list(QDC_SENTIMENT)),
+        QDC_SENTIMENT_COLUMN,
+        lambda i: f"expected a sentiment code 1-5 or empty; found {values.iloc[i]!r}",
+    )
     sentiment = [QDC_SENTIMENT[int(c)] if c == c else None for c in codes]
 
     safeguarding = _qdc_indicator(path, raw, QDC_SAFEGUARDING_COLUMN)
