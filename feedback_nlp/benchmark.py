@@ -1,0 +1,239 @@
+"""Comparing tagging methods on the same cross-validation folds of one labelled data set.
+
+Each method learns from the training part of a fold and tags the held-out part; every method
+sees the same seeded folds, and nothing is tuned on held-out rows. The methods are: the NHS
+reference approach (pxtextmining's TF-IDF and RBF SVC per label), a plain TF-IDF and logistic
+regression baseline, VADER (a sentiment lexicon, no themes), and this project's model.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.multioutput import MultiOutputClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
+from tqdm.auto import tqdm
+
+from .metrics import Scores, score
+from .model import multilabel_folds
+from .themes import THEME_IDS
+from .training import TrainingConfig
+
+
+class _SklearnBaseline:
+    """A TF-IDF pipeline per task: one multi-label theme pipeline and one sentiment pipeline."""
+
+    predicts_themes = True
+
+    def _pipelines(self):
+        raise NotImplementedError
+
+    def fit(self, texts, questions, themes, sentiment):
+        self.themes_, self.sentiment_ = self._pipelines()
+        self.themes_.fit(texts, themes)
+        known = pd.notna(sentiment)
+        self.sentiment_.fit(texts[known], sentiment[known])
+        return self
+
+    def predict(self, texts, questions):
+        return self.themes_.predict(texts), self.sentiment_.predict(texts)
+
+
+class NHSReference(_SklearnBaseline):
+    """pxtextmining's approach: default TF-IDF, one RBF ``SVC(C=15, class_weight="balanced")`` a label."""
+
+    name = "NHS reference: TF-IDF + RBF SVC per label"
+
+    def _pipelines(self):
+        svc = SVC(C=15, class_weight="balanced", kernel="rbf")
+        return (
+            make_pipeline(TfidfVectorizer(), MultiOutputClassifier(svc)),
+            make_pipeline(TfidfVectorizer(), svc),
+        )
+
+
+class TfidfLogistic(_SklearnBaseline):
+    """Default TF-IDF and logistic regression, one a theme, decisions at probability 0.5."""
+
+    name = "TF-IDF + logistic regression"
+
+    def _pipelines(self):
+        logistic = LogisticRegression(max_iter=2000)
+        return (
+            make_pipeline(TfidfVectorizer(), OneVsRestClassifier(logistic)),
+            make_pipeline(TfidfVectorizer(), logistic),
+        )
+
+
+class Vader:
+    """VADER's compound score with its authors' cut-offs (>= 0.05 positive, <= -0.05 negative)."""
+
+    name = "VADER (sentiment only)"
+    predicts_themes = False
+
+    def fit(self, texts, questions, themes, sentiment):
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self.analyser_ = SentimentIntensityAnalyzer()
+        return self
+
+    def predict(self, texts, questions):
+        compound = np.array([self.analyser_.polarity_scores(t)["compound"] for t in texts])
+        sentiment = np.where(compound >= 0.05, "positive", np.where(compound <= -0.05, "negative", "neutral"))
+        return np.zeros((len(texts), len(THEME_IDS)), dtype=int), sentiment.astype(object)
+
+
+@dataclass
+class ProjectModel:
+    """This project's model, optionally also trained on extra labelled rows in every fold."""
+
+    name: str = "feedback_nlp"
+    config: TrainingConfig = field(default_factory=TrainingConfig)
+    extra: pd.DataFrame | None = None
+    predicts_themes = True
+
+    def fit(self, texts, questions, themes, sentiment):
+        if self.extra is not None:
+            extra = self.extra[self.extra["text"].str.strip() != ""]
+            texts = np.concatenate([texts, extra["text"].to_numpy(dtype=object)])
+            questions = np.concatenate([questions, extra["question"].to_numpy(dtype=object)])
+            themes = np.vstack([themes, extra[list(THEME_IDS)].to_numpy()])
+            sentiment = np.concatenate([sentiment, extra["sentiment"].to_numpy(dtype=object)])
+        self.model_ = self.config.build_model().fit(texts, themes, sentiment, questions)
+        return self
+
+    def predict(self, texts, questions):
+        return self.model_.predict(texts, questions)
+
+
+@dataclass(frozen=True)
+class Result:
+    """One method's cross-validated scores, mean fit time a fold, and tagging speed."""
+
+    method: str
+    predicts_themes: bool
+    scores: Scores
+    fit_seconds: float
+    comments_per_second: float
+
+
+def compare(corpus: pd.DataFrame, methods, *, folds: int = 5, seed: int = 0, progress: bool = False):
+    """Cross-validate each method on the same seeded folds of ``corpus``.
+
+    Rows with no text are left out (every method would give them no theme). Folds are
+    stratified on each comment's rarest theme (see :func:`feedback_nlp.model.multilabel_folds`).
+
+    Returns
+    -------
+    list of Result
+        In the order of ``methods``.
+    """
+    corpus = corpus[corpus["text"].str.strip() != ""].reset_index(drop=True)
+    texts = corpus["text"].to_numpy(dtype=object)
+    questions = corpus["question"].to_numpy(dtype=object)
+    sentiment = corpus["sentiment"].to_numpy(dtype=object)
+    Y = corpus[list(THEME_IDS)].to_numpy()
+    splits = multilabel_folds(Y, folds, seed)
+    results = []
+    for method in methods:
+        predicted = np.zeros_like(Y)
+        predicted_sentiment = np.empty(len(corpus), dtype=object)
+        fit_seconds = predict_seconds = 0.0
+        for train, test in tqdm(splits, desc=method.name, unit="fold", disable=not progress):
+            start = time.perf_counter()
+            method.fit(texts[train], questions[train], Y[train], sentiment[train])
+            fit_seconds += time.perf_counter() - start
+            start = time.perf_counter()
+            predicted[test], predicted_sentiment[test] = method.predict(texts[test], questions[test])
+            predict_seconds += time.perf_counter() - start
+        results.append(
+            Result(
+                method=method.name,
+                predicts_themes=method.predicts_themes,
+                scores=score(Y, predicted, sentiment, predicted_sentiment),
+                fit_seconds=fit_seconds / folds,
+                comments_per_second=len(corpus) / predict_seconds,
+            )
+        )
+    return results
+
+
+def synthetic_survey(rows: int, corpus: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """A reproducible survey export of realistic comments, for speed benchmarks.
+
+    Each comment joins one to four sentences drawn from ``corpus`` comments; about 4% are empty,
+    as in real exports. Columns: ``respondent_id``, ``question``, ``comment``.
+    """
+    rng = np.random.default_rng(seed)
+    sentences = (
+        corpus["text"].str.split(r"(?<=[.!?])\s+", regex=True).explode().str.strip().loc[lambda s: s != ""]
+    ).to_numpy(dtype=object)
+    questions = corpus["question"].unique()
+    lengths = rng.choice([1, 2, 3, 4], size=rows, p=[0.35, 0.35, 0.2, 0.1])
+    picks = rng.integers(0, len(sentences), size=int(lengths.sum()))
+    ends = np.cumsum(lengths)
+    comments = [" ".join(sentences[picks[end - n:end]]) for n, end in zip(lengths, ends)]
+    comments = np.where(rng.random(rows) < 0.04, "", np.array(comments, dtype=object))
+    return pd.DataFrame(
+        {
+            "respondent_id": [f"R{i:07d}" for i in range(rows)],
+            "question": rng.choice(questions, size=rows),
+            "comment": comments,
+        }
+    )
+
+
+def run_measured(command: list[str], *, poll_seconds: float = 0.05) -> tuple[float, int]:
+    """Run a command; return its wall time and the peak resident memory of its process tree.
+
+    Memory is sampled every ``poll_seconds`` and summed over the process and all its children
+    (worker processes included), so it is the machine's memory that the command needed.
+    """
+    import subprocess
+
+    import psutil
+
+    start = time.perf_counter()
+    process = psutil.Popen(command, stdout=subprocess.DEVNULL)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree))
+        except psutil.Error:
+            pass  # a worker ended between listing and reading it
+        time.sleep(poll_seconds)
+    seconds = time.perf_counter() - start
+    if process.returncode:
+        raise RuntimeError(f"{command[0]} exited with code {process.returncode}")
+    return seconds, peak
+
+
+def format_table(results) -> str:
+    """The results as a Markdown table: per-theme F1, macro and micro F1, sentiment, time, speed."""
+    header = [
+        "method", *(f"F1 {t}" for t in THEME_IDS), "theme macro F1", "theme micro F1",
+        "sentiment accuracy", "sentiment macro F1", "fit s/fold", "comments/s",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in results:
+        s = r.scores
+        themes = (
+            [f"{s.themes[t].f1:.3f}" for t in THEME_IDS] + [f"{s.theme_macro_f1:.3f}", f"{s.theme_micro_f1:.3f}"]
+            if r.predicts_themes
+            else ["–"] * (len(THEME_IDS) + 2)
+        )
+        cells = [
+            r.method, *themes, f"{s.sentiment_accuracy:.3f}", f"{s.sentiment_macro_f1:.3f}",
+            f"{r.fit_seconds:.1f}", f"{r.comments_per_second:,.0f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+

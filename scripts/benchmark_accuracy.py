@@ -1,0 +1,48 @@
+"""Compare the NHS reference classifier, plain baselines and this project's model on the same folds.
+
+    python scripts/benchmark_accuracy.py --data ../shared/data/qdc_v6_dev.csv
+
+Prints one Markdown table: per-theme F1, theme macro and micro F1, sentiment accuracy and macro
+F1 (rows with a sentiment), mean fit time a fold, and tagging speed, from stratified, seeded
+k-fold cross-validation. VADER needs `pip install -e '.[bench]'`.
+"""
+
+import argparse
+import os
+import platform
+import sys
+import warnings
+from datetime import date
+
+from feedback_nlp import EmptyTextWarning, read_corpus
+from feedback_nlp.benchmark import NHSReference, ProjectModel, TfidfLogistic, Vader, compare, format_table
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="labelled file to cross-validate on")
+    parser.add_argument("--format", default="auto", choices=("auto", "project", "qdc"))
+    parser.add_argument("--corpus", default="data/corpus.csv",
+                        help="the project's corpus, added to every training fold of the shipped pipeline")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    warnings.simplefilter("ignore", EmptyTextWarning)
+    data = read_corpus(args.data, format=args.format)
+    methods = [
+        NHSReference(),
+        TfidfLogistic(),
+        Vader(),
+        ProjectModel(name="feedback_nlp, trained on the folds only"),
+        ProjectModel(name="feedback_nlp as shipped (folds + project corpus)", extra=read_corpus(args.corpus)),
+    ]
+    results = compare(data, methods, folds=args.folds, seed=args.seed, progress=True)
+    print(f"{args.folds}-fold cross-validation (seed {args.seed}) on {args.data}, "
+          f"{date.today()}, {platform.machine()} with {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(format_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
