@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-import time
 import warnings
 
-from .batch import tag_file
+from .batch import ENCODINGS, tag_file
 from .corpus import FORMATS, read_corpus
 from .exceptions import FeedbackNLPError
 from .tagging import load
@@ -17,14 +17,21 @@ from .training import TrainingConfig, train_files
 
 def _tag(args) -> int:
     tagger = load(args.model)
-    start = time.perf_counter()
-    tagged = tag_file(
-        args.input, args.output, tagger, column=args.column, question_column=args.question_column
+    summary = tag_file(
+        args.input,
+        args.output,
+        tagger,
+        column=args.column,
+        question_column=args.question_column,
+        jobs=args.jobs,
+        encoding=args.encoding,
+        progress=not args.quiet and sys.stderr.isatty(),
     )
-    seconds = time.perf_counter() - start
     if not args.quiet:
+        read_as = " (read as Windows-1252)" if summary.encoding == "cp1252" else ""
         print(
-            f"tagged {len(tagged)} rows in {seconds:.1f}s -> {args.output}",
+            f"tagged {summary.rows} rows of column {summary.column!r}{read_as} in "
+            f"{summary.seconds:.1f}s -> {args.output}",
             file=sys.stderr,
         )
     return 0
@@ -60,15 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     tag = commands.add_parser("tag", help="tag a CSV or Excel file of comments")
-    tag.add_argument("input", help="CSV or Excel file with one comment per row")
-    tag.add_argument("-o", "--output", required=True, help="output file (.csv or .xlsx)")
+    tag.add_argument("input", help="CSV, Excel or Parquet file with one comment per row")
+    tag.add_argument("-o", "--output", required=True, help="output file (.csv, .xlsx or .parquet)")
     tag.add_argument("--column", help="the comment column (default: found by its name)")
     tag.add_argument(
         "--question-column",
         help="column with the survey question each comment answers (improves short answers)",
     )
     tag.add_argument("--model", help="model folder (default: the shipped default model)")
-    tag.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    tag.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1,
+        help="processes to tag in (default: all cores); the output is the same for any number",
+    )
+    tag.add_argument(
+        "--encoding", choices=ENCODINGS, help="encoding of a CSV input (default: detected)"
+    )
+    tag.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar and no summary line"
+    )
     tag.set_defaults(run=_tag)
 
     fmt = dict(choices=FORMATS, default="auto", help="labelled file format (default: from header)")

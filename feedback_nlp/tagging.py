@@ -58,8 +58,9 @@ def _check_texts(texts, what: str) -> list:
 
 def _as_text(values: pd.Series) -> np.ndarray:
     """A column's cells as strings or missing values; a number in a cell is tagged as its text."""
-    return values.where(values.isna() | values.map(type).eq(str), values.astype(str)).to_numpy(
-        dtype=object
+    return np.array(
+        [c if isinstance(c, str) or _is_missing(c) else str(c) for c in values.to_numpy(dtype=object)],
+        dtype=object,
     )
 
 

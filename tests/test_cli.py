@@ -36,7 +36,7 @@ def test_tag_keeps_every_row_and_column_and_adds_tags(model_dir, tmp_path, capsy
     assert list(tagged.columns) == [*source.columns, *RESULT_COLUMNS]
     pd.testing.assert_frame_equal(tagged[source.columns], source)
     assert set(tagged["sentiment"]) <= {"positive", "neutral", "negative"}
-    assert "tagged 20 rows" in capsys.readouterr().err
+    assert "tagged 20 rows of column 'comment'" in capsys.readouterr().err
 
 
 def test_tag_writes_excel(model_dir, tmp_path):
@@ -63,9 +63,10 @@ def test_tag_without_a_clear_comment_column_lists_the_columns(model_dir, write_c
 
 def test_tag_refuses_unreadable_input(model_dir, tmp_path, capsys):
     bad = tmp_path / "in.csv"
-    bad.write_bytes(b"comment\ncaf\xe9\n")
+    bad.write_bytes(b"comment\nok\n\x81\n")
     assert main(["tag", str(bad), "-o", str(tmp_path / "o.csv"), "--model", str(model_dir)]) == 2
-    assert "not UTF-8 text (byte 11)" in capsys.readouterr().err
+    assert "byte 11 is not valid UTF-8" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
 
 
 def test_train_then_evaluate(labelled_file, tmp_path, capsys):
