@@ -35,7 +35,7 @@ from .themes import EMPTY_SENTIMENT, FLAGS, SENTIMENTS, THEME_IDS
 ARTEFACT = "model.joblib"
 CARD = "model.json"
 # Bumped when the artefact's layout changes, so that an old folder is refused, not misread.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class CommentModel(BaseEstimator):

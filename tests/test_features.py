@@ -1,0 +1,67 @@
+import pickle
+import re
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from feedback_nlp.features import WORD_TOKEN, TextFeatures, char_ngrams, normalise_text, question_kind
+from feedback_nlp.model import _kinds
+
+_WORDS = re.compile(WORD_TOKEN)
+
+
+def _crossed(pair):
+    text, kind = pair
+    return [f"q={kind}", *(f"{kind}|{w}" for w in _WORDS.findall(normalise_text(text)))]
+
+
+def test_features_equal_scikit_learns_vectorizers(small_corpus):
+    X = np.column_stack([small_corpus["text"].to_numpy(object), _kinds(small_corpus["question"], len(small_corpus))])
+    train, new = X[:600], X[600:]
+    ours = TextFeatures().fit(train)
+    options = dict(preprocessor=normalise_text, min_df=2, sublinear_tf=True, dtype=np.float32)
+    words = TfidfVectorizer(token_pattern=WORD_TOKEN, ngram_range=(1, 2), **options).fit(train[:, 0])
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), **options).fit(train[:, 0])
+    crossed = TfidfVectorizer(analyzer=_crossed, min_df=2, sublinear_tf=True, dtype=np.float32)
+    crossed.fit(list(map(tuple, train)))
+    for block, reference in (("words", words), ("chars", chars), ("question", crossed)):
+        assert list(ours.vocabularies_[block]) == sorted(reference.vocabulary_)
+    expected = sp.hstack(
+        [words.transform(new[:, 0]), chars.transform(new[:, 0]), crossed.transform(list(map(tuple, new)))]
+    )
+    assert abs(ours.transform(new) - expected).max() < 1e-6
+
+
+def test_char_ngrams_follow_char_wb():
+    assert char_ngrams("ok") == [" ok", "ok ", " ok "]
+    assert char_ngrams("a") == [" a "]  # a padded word shorter than n counts once
+    assert char_ngrams("pain")[:4] == [" pa", "pai", "ain", "in "]
+
+
+def test_saved_features_carry_no_cache(small_corpus):
+    X = np.column_stack([small_corpus["text"].to_numpy(object), _kinds(None, len(small_corpus))])
+    features = TextFeatures().fit(X)
+    before = features.transform(X[:50])
+    restored = pickle.loads(pickle.dumps(features))
+    assert "_word_columns" not in restored.__dict__
+    assert abs(restored.transform(X[:50]) - before).max() == 0
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("What was good?", "good"),
+        ("What went well?", "good"),
+        ("What could we do better?", "improve"),
+        ("How could we improve?", "improve"),
+        ("FFT Why?", "why"),
+        ("Why did you give that rating?", "why"),
+        ("Is there anything else you would like to tell us?", "other"),
+        ("", "none"),
+        (None, "none"),
+    ],
+)
+def test_question_kind(question, kind):
+    assert question_kind(question) == kind
