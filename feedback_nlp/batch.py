@@ -35,7 +35,7 @@ CSV_SUFFIXES = (".csv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 ENCODINGS = ("utf-8", "cp1252")
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = 5_000
 # Column names (lower case, letters and digits only) that usually hold the free-text comment.
 TEXT_COLUMN_NAMES = frozenset(
     {"text", "comment", "comments", "fftanswer", "answer", "feedback", "freetext", "response",
@@ -328,8 +328,8 @@ def tag_file(
     """
     start = time.perf_counter()
     input_path, output_path = Path(input_path), Path(output_path)
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1; got {jobs}")
+    if jobs < 1 or chunk_rows < 1:
+        raise ValueError(f"jobs and chunk_rows must be at least 1; got {jobs} and {chunk_rows}")
     if encoding is not None and encoding not in ENCODINGS:
         raise ValueError(f"encoding must be one of {ENCODINGS}; got {encoding!r}")
     output_kind = _kind(output_path)

@@ -190,11 +190,12 @@ def synthetic_survey(rows: int, corpus: pd.DataFrame, *, seed: int = 0) -> pd.Da
     )
 
 
-def run_measured(command: list[str], *, poll_seconds: float = 0.05) -> tuple[float, int]:
-    """Run a command; return its wall time and the peak resident memory of its process tree.
+def run_measured(command: list[str], *, poll_seconds: float = 0.1) -> tuple[float, int]:
+    """Run a command; return its wall time and the peak memory of its process tree.
 
-    Memory is sampled every ``poll_seconds`` and summed over the process and all its children
-    (worker processes included), so it is the machine's memory that the command needed.
+    Memory is the proportional set size (PSS) summed over the process and all its children,
+    sampled every ``poll_seconds``: pages that forked workers share with their parent count
+    once, so the sum is the memory the command took from the machine (Linux only).
     """
     import subprocess
 
@@ -206,7 +207,7 @@ def run_measured(command: list[str], *, poll_seconds: float = 0.05) -> tuple[flo
     while process.poll() is None:
         try:
             tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree))
+            peak = max(peak, sum(p.memory_full_info().pss for p in tree))
         except psutil.Error:
             pass  # a worker ended between listing and reading it
         time.sleep(poll_seconds)

@@ -8,7 +8,7 @@ import os
 import sys
 import warnings
 
-from .batch import ENCODINGS, tag_file
+from .batch import CHUNK_ROWS, ENCODINGS, tag_file
 from .corpus import FORMATS, read_corpus
 from .exceptions import FeedbackNLPError
 from .tagging import load
@@ -25,6 +25,7 @@ def _tag(args) -> int:
         question_column=args.question_column,
         jobs=args.jobs,
         encoding=args.encoding,
+        chunk_rows=args.chunk_rows,
         progress=not args.quiet and sys.stderr.isatty(),
     )
     if not args.quiet:
@@ -81,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tag.add_argument(
         "--encoding", choices=ENCODINGS, help="encoding of a CSV input (default: detected)"
+    )
+    tag.add_argument(
+        "--chunk-rows", type=int, default=CHUNK_ROWS,
+        help=f"rows read, tagged and written at a time; fewer use less memory (default {CHUNK_ROWS:,})",
     )
     tag.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar and no summary line"
