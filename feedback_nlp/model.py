@@ -42,7 +42,8 @@ class CommentModel(BaseEstimator):
     """Shared text features, one thresholded yes/no classifier per theme, and a sentiment head.
 
     Each theme is a logistic regression whose decision threshold is the one that maximises F1 on
-    held-out folds of the training data, because a fixed 0.5 misses rare themes. Sentiment is a three-class logistic regression fitted on the rows that have one.
+    held-out folds of the training data, because a fixed 0.5 misses rare themes. Sentiment is a
+    three-class logistic regression fitted on the rows that have one.
 
     Parameters
     ----------

@@ -29,13 +29,37 @@ def test_default_model_card_has_cross_validated_figures(card):
     assert card["cv_metrics"]["sentiment_macro_f1"] > 0.5
 
 
-def test_default_model_loads_and_tags():
+CLEAR_COMMENTS = [
+    ("The radiotherapy team were brilliant", "confidence_and_trust", "positive"),
+    ("Staff were lovely and kind", "confidence_and_trust", "positive"),
+    ("Excellent care from everyone", None, "positive"),
+    ("My CNS is amazing, she always rings back", "confidence_and_trust", "positive"),
+    ("The oncologist explained everything clearly", "listen_and_learn", "positive"),
+    ("Very happy with how my treatment went", "effectiveness", "positive"),
+    ("Waited four hours for my appointment", "access", "negative"),
+    ("Rude receptionist on the desk", "confidence_and_trust", "negative"),
+    ("Nobody told me my scan results for weeks", "listen_and_learn", "negative"),
+    ("Parking is a disgrace and costs a fortune", "access", "negative"),
+    ("My appointment was cancelled three times", "access", "negative"),
+    ("No interpreter was booked so my son had to translate", "leading_voice", "negative"),
+    ("The ward was filthy", "confidence_and_trust", "negative"),
+    ("Ran out of my pain medication and could not get more", "effectiveness", "negative"),
+]
+
+
+def test_default_model_gets_clear_comments_right():
+    # Unambiguous comments, written for this test: a floor that a broken or stale model fails.
+    tags = tag([text for text, _, _ in CLEAR_COMMENTS])
+    themes_right = sum(theme in t.themes for (_, theme, _), t in zip(CLEAR_COMMENTS, tags) if theme)
+    sentiment_right = sum(t.sentiment == s for (_, _, s), t in zip(CLEAR_COMMENTS, tags))
+    assert themes_right >= 10, [(c[0], t.themes) for c, t in zip(CLEAR_COMMENTS, tags)]
+    assert sentiment_right >= 11, [(c[0], t.sentiment) for c, t in zip(CLEAR_COMMENTS, tags)]
+
+
+def test_default_model_loads_and_tags_empty_comments():
     tagger = load()
-    tags = tag(["The chemo nurses were wonderful", "Waited four hours for my appointment", ""])
-    assert "confidence_and_trust" in tags[0].themes and tags[0].sentiment == "positive"
-    assert "access" in tags[1].themes and tags[1].sentiment == "negative"
-    assert tags[2].themes == ()
-    assert tagger.tag_many(["x"]) == tag(["x"])
+    assert tag(["", None])[0].themes == () and tag(["", None])[1].sentiment == "neutral"
+    assert tagger.tag_many(["Kind nurses"]) == tag(["Kind nurses"])
 
 
 def test_question_changes_what_nothing_means():
