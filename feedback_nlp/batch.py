@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .corpus import utf8_error_offset
+from .corpus import decode_error_offset
 from .exceptions import ColumnError, InputFileError
 from .tagging import Tagger
 
@@ -75,7 +75,7 @@ def detect_encoding(path: str | PathLike) -> str:
     with open(path, "rb") as f:
         if b"\x00" in f.read(1 << 16):
             raise InputFileError(f"{path}: holds NUL bytes; this is not a text table (CSV)")
-    offset = utf8_error_offset(path)
+    offset = decode_error_offset(path)
     if offset < 0:
         return "utf-8"
     try:
@@ -148,9 +148,7 @@ class _Reader:
         except pd.errors.EmptyDataError:
             raise InputFileError(f"{self.path}: no header row; expected a header and comments") from None
         except UnicodeDecodeError:
-            raise InputFileError(
-                f"{self.path}: not {self.encoding} text (byte {utf8_error_offset(self.path)})"
-            ) from None
+            raise self._undecodable() from None
         self._file = open(self.path, "rb")
         self.total, self.unit = self.path.stat().st_size, "B"
         self._chunks = pd.read_csv(self._file, chunksize=chunk_rows, **options)
@@ -176,6 +174,10 @@ class _Reader:
         self.total, self.unit = parquet.metadata.num_rows, "rows"
         self._chunks = (b.to_pandas() for b in parquet.iter_batches(batch_size=chunk_rows))
 
+    def _undecodable(self) -> InputFileError:
+        offset = decode_error_offset(self.path, self.encoding)
+        return InputFileError(f"{self.path}: not {self.encoding} text (byte {offset})")
+
     def position(self, rows_done: int) -> int:
         """How far through the file: bytes read for CSV, rows for the others."""
         return self._file.tell() if self.unit == "B" else rows_done
@@ -184,9 +186,7 @@ class _Reader:
         try:
             yield from self._chunks
         except UnicodeDecodeError:
-            raise InputFileError(
-                f"{self.path}: not {self.encoding} text (byte {utf8_error_offset(self.path)})"
-            ) from None
+            raise self._undecodable() from None
         except pd.errors.ParserError as err:
             raise InputFileError(f"{self.path}: not valid CSV ({err})") from None
         finally:

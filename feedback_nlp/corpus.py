@@ -92,7 +92,7 @@ def _read_csv(path) -> pd.DataFrame:
         raise CorpusError(path, "no such file") from None
     except UnicodeDecodeError:
         raise CorpusError(
-            path, f"not UTF-8 text (byte {utf8_error_offset(path)}); save it as UTF-8 CSV"
+            path, f"not UTF-8 text (byte {decode_error_offset(path)}); save it as UTF-8 CSV"
         ) from None
     except pd.errors.EmptyDataError:
         raise CorpusError(path, "the file is empty; expected a CSV header and rows") from None
@@ -100,9 +100,9 @@ def _read_csv(path) -> pd.DataFrame:
         raise CorpusError(path, f"not valid CSV: {err}") from None
 
 
-def utf8_error_offset(path) -> int:
-    """The offset in the file of the first byte that is not valid UTF-8 (-1 when none is)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def decode_error_offset(path, encoding: str = "utf-8") -> int:
+    """The offset in the file of the first byte ``encoding`` cannot decode (-1 when none)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

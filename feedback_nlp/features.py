@@ -18,15 +18,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
-_APOSTROPHES = re.compile(r"[\u2018\u2019\u02bc`]")
-_SPACES = re.compile(r"\s+")
+_APOSTROPHES = str.maketrans(dict.fromkeys("\u2018\u2019\u02bc`", "'"))
 # Words keep inner apostrophes, so "didn't" and "wasn't" stay one token each.
 WORD_TOKEN = r"(?u)\b\w[\w']*\b"
 
 
 def normalise_text(text: str) -> str:
     """Lower-case, unify apostrophes and collapse white space: what every feature sees."""
-    return _SPACES.sub(" ", _APOSTROPHES.sub("'", text.lower())).strip()
+    return " ".join(text.lower().translate(_APOSTROPHES).split())
 
 
 # The kinds of survey question that change what an answer means: "Nothing" answering "What was
@@ -74,6 +73,16 @@ def _flatten(token_lists) -> tuple[np.ndarray, np.ndarray]:
     return tokens, np.repeat(np.arange(len(token_lists)), lengths)
 
 
+def _gather(lists, codes, docs) -> tuple[np.ndarray, np.ndarray]:
+    """The items of ``lists[code]`` for each code in turn, and the document each came from."""
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    items = np.fromiter(itertools.chain.from_iterable(lists), dtype=object, count=int(lengths.sum()))
+    counts = lengths[codes]
+    starts = np.cumsum(lengths) - lengths
+    positions = np.repeat(starts[codes] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+    return items[positions], np.repeat(docs, counts)
+
+
 def _frequencies(terms, docs) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     """Distinct terms, with the number of documents and of occurrences of each."""
     codes, distinct = pd.factorize(terms)
@@ -87,7 +96,8 @@ def _vocabulary(distinct, document_frequency, frequency, min_df: int, max_featur
     keep = np.flatnonzero(document_frequency >= min_df)
     if max_features is not None and len(keep) > max_features:
         keep = keep[np.argsort(-frequency[keep], kind="stable")[:max_features]]
-    return pd.Index(np.sort(np.asarray(distinct[keep], dtype=object)))
+    # Object dtype: pandas' Arrow-backed strings would be converted on every lookup.
+    return pd.Index(np.sort(np.asarray(distinct[keep], dtype=object)), dtype=object)
 
 
 def _indicator(rows, columns, shape) -> sp.csr_matrix:
@@ -126,11 +136,20 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.min_df = min_df
         self.max_char_features = max_char_features
 
-    @staticmethod
-    def _terms(X) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per block, every term occurrence and its document; for chars, every word and its document."""
+    def _terms(self, X) -> dict[str, tuple]:
+        """Per block, every term occurrence and its document; for chars, the pieces of text.
+
+        Words never span white space, so a comment's words are those of its white-space
+        separated pieces in turn, and each distinct piece is matched once (and remembered).
+        """
         texts = [normalise_text(t) for t in X[:, 0]]
-        words, word_docs = _flatten([_WORDS.findall(t) for t in texts])
+        pieces, piece_docs = _flatten([t.split() for t in texts])
+        codes, distinct = pd.factorize(pieces)
+        piece_words = _cache(self, "_piece_words")
+        for piece in distinct:
+            if piece not in piece_words:
+                piece_words[piece] = _WORDS.findall(piece)
+        words, word_docs = _gather([piece_words[p] for p in distinct], codes, piece_docs)
         follows = np.flatnonzero(word_docs[1:] == word_docs[:-1])
         kinds = X[:, 1]
         return {
@@ -138,21 +157,21 @@ class TextFeatures(TransformerMixin, BaseEstimator):
                 np.concatenate([words, words[follows] + " " + words[follows + 1]]),
                 np.concatenate([word_docs, word_docs[follows]]),
             ),
-            "chars": _flatten([t.split() for t in texts]),
+            "chars": (codes, distinct, piece_docs),
             "question": (
                 np.concatenate(["q=" + kinds, kinds[word_docs] + "|" + words]),
                 np.concatenate([np.arange(len(texts)), word_docs]),
             ),
         }
 
-    def _char_counts(self, words, docs, n_docs: int, columns_of) -> sp.csr_matrix:
-        """Document x n-gram counts as (document x word counts) @ (word x n-gram counts).
+    def _char_counts(self, codes, distinct, docs, n_docs: int, columns_of) -> sp.csr_matrix:
+        """Document x n-gram counts as (document x piece counts) @ (piece x n-gram counts).
 
-        ``columns_of(word)`` gives the n-gram columns of a word; ``columns_of.width`` their number.
+        ``codes`` index each piece occurrence in ``distinct``; ``columns_of(pieces)`` gives their
+        n-gram columns and ``columns_of.width`` their number.
         """
-        codes, distinct = pd.factorize(words)
         by_document = _indicator(docs, codes, (n_docs, len(distinct)))
-        columns = [columns_of(w) for w in distinct]
+        columns = columns_of(distinct)
         lengths = np.fromiter(map(len, columns), dtype=np.int64, count=len(columns))
         by_word = _indicator(
             np.repeat(np.arange(len(distinct)), lengths),
@@ -170,11 +189,10 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         X = np.asarray(X, dtype=object)
         terms = self._terms(X)
         # Every n-gram any training word has, so the vocabulary can be chosen by frequency.
-        distinct_words = pd.unique(terms["chars"][0])
         all_grams = pd.Index(pd.unique(np.fromiter(
-            itertools.chain.from_iterable(map(char_ngrams, distinct_words)), dtype=object
+            itertools.chain.from_iterable(map(char_ngrams, terms["chars"][1])), dtype=object
         )))
-        every_gram = _WordColumns(all_grams, cache={})
+        every_gram = _PieceColumns(all_grams, cache={})
         char_counts = self._char_counts(*terms["chars"], len(X), every_gram)
         self.vocabularies_ = {
             block: _vocabulary(*_frequencies(*terms[block]), self.min_df, None)
@@ -187,14 +205,14 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             self.min_df,
             self.max_char_features,
         )
-        self.__dict__.pop("_word_columns", None)
+        self.__dict__.pop("_char_columns", None)
         self.tfidf_ = [TfidfTransformer(sublinear_tf=True).fit(c) for c in self._counts(terms, len(X))]
         return self
 
     def _counts(self, terms, n_docs: int) -> list[sp.csr_matrix]:
-        word_columns = self.__dict__.setdefault("_word_columns", _WordColumns(self.vocabularies_["chars"], {}))
+        piece_columns = _PieceColumns(self.vocabularies_["chars"], _cache(self, "_char_columns"))
         return [
-            self._char_counts(*terms["chars"], n_docs, word_columns)
+            self._char_counts(*terms["chars"], n_docs, piece_columns)
             if block == "chars"
             else _count(self.vocabularies_[block], *terms[block], n_docs)
             for block in BLOCKS
@@ -217,26 +235,40 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         return np.array([f"{b}:{t}" for b in BLOCKS for t in self.vocabularies_[b]], dtype=object)
 
     def __getstate__(self):
-        # The per-word cache is rebuilt on use; pickling it would only bloat saved models.
+        # The caches are rebuilt on use; pickling them would only bloat saved models.
         state = super().__getstate__()
-        state.pop("_word_columns", None)
+        for name in _CACHES:
+            state.pop(name, None)
         return state
 
 
-class _WordColumns:
-    """The columns of a word's char n-grams in ``vocabulary``, remembered per word."""
+_CACHES = ("_piece_words", "_char_columns")
+
+
+def _cache(features, name: str) -> dict:
+    """A per-piece cache kept on the fitted features, emptied when it grows past a million."""
+    cache = features.__dict__.setdefault(name, {})
+    if len(cache) > 1_000_000:  # bound memory on endless streams of new words
+        cache.clear()
+    return cache
+
+
+class _PieceColumns:
+    """The columns of each piece's char n-grams in ``vocabulary``, remembered per piece."""
 
     def __init__(self, vocabulary: pd.Index, cache: dict):
         self.vocabulary, self.cache, self.width = vocabulary, cache, len(vocabulary)
 
-    def __call__(self, word: str) -> np.ndarray:
-        columns = self.cache.get(word)
-        if columns is None:
-            if len(self.cache) > 1_000_000:  # bound memory on endless streams of new words
-                self.cache.clear()
-            columns = self.vocabulary.get_indexer(char_ngrams(word))
-            columns = self.cache[word] = columns[columns >= 0]
-        return columns
+    def __call__(self, pieces) -> list[np.ndarray]:
+        new = [p for p in pieces if p not in self.cache]
+        if new:
+            # One bulk lookup for all new pieces: a lookup per piece costs more than its n-grams.
+            grams, owners = _flatten([char_ngrams(p) for p in new])
+            columns = self.vocabulary.get_indexer(grams)
+            found = columns >= 0
+            per_piece = np.split(columns[found], np.cumsum(np.bincount(owners[found], minlength=len(new)))[:-1])
+            self.cache.update(zip(new, per_piece))
+        return [self.cache[p] for p in pieces]
 
 
 def build_features(*, max_char_features: int = 150_000) -> TextFeatures:
