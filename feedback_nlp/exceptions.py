@@ -32,5 +32,14 @@ class ModelError(FeedbackNLPError, ValueError):
     """A model folder is missing, incomplete, or does not match its model card."""
 
 
+class RoutesError(FeedbackNLPError, ValueError):
+    """A routing rules file cannot be used: missing, not TOML, or a key or value that is wrong."""
+
+    def __init__(self, path, problem: str, *, line: int | None = None):
+        self.path, self.line = str(path), line
+        where = self.path if line is None else f"{self.path}, line {line}"
+        super().__init__(f"{where}: {problem}")
+
+
 class EmptyTextWarning(UserWarning):
     """Some labelled rows have no text; they are kept and reported, never dropped in silence."""
