@@ -6,7 +6,8 @@ Quick start::
     tags = feedback_nlp.tag(["The nurses were lovely but parking was a nightmare"])
     tags[0].themes      # ('confidence_and_trust', 'access')
 
-For control, load a model once with :func:`load` and use the :class:`Tagger`.
+For control, load a model once with :func:`load` and use the :class:`Tagger`; route tags to
+teams with :func:`load_routes`; quote comments safely with :func:`redact`.
 """
 
 __version__ = "0.1.0"
@@ -19,8 +20,11 @@ from .exceptions import (
     FeedbackNLPError,
     InputFileError,
     ModelError,
+    RoutesError,
 )
+from .flags import redact
 from .metrics import Scores
+from .routing import Route, Router, load_routes
 from .tagging import Tag, Tagger, load, tag
 from .themes import FLAGS, SENTIMENTS, THEME_IDS, THEMES, Theme
 from .training import TrainingConfig, cross_validate, train, train_files
@@ -36,6 +40,9 @@ __all__ = [
     "FeedbackNLPError",
     "InputFileError",
     "ModelError",
+    "Route",
+    "Router",
+    "RoutesError",
     "Scores",
     "Tag",
     "Tagger",
@@ -43,7 +50,9 @@ __all__ = [
     "TrainingConfig",
     "cross_validate",
     "load",
+    "load_routes",
     "read_corpus",
+    "redact",
     "tag",
     "train",
     "train_files",

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from .corpus import decode_error_offset
 from .exceptions import ColumnError, InputFileError
+from .routing import Router
 from .tagging import Tagger
 
 CSV_SUFFIXES = (".csv", ".txt")
@@ -254,29 +255,42 @@ class _AtomicWriter:
         self.tmp.unlink(missing_ok=True)
 
 
-_worker_tagger: Tagger | None = None
+@dataclass(frozen=True)
+class _Job:
+    """What every chunk of one file is tagged with: sent once to each worker process."""
+
+    tagger: Tagger
+    column: str
+    question_column: str | None
+    explain: bool
+    router: Router | None
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        tagged = self.tagger.tag_frame(frame, self.column, self.question_column, explain=self.explain)
+        return tagged if self.router is None else self.router.route_frame(tagged)
 
 
-def _start_worker(tagger: Tagger) -> None:
-    global _worker_tagger
-    _worker_tagger = tagger
+_worker_job: _Job | None = None
 
 
-def _tag_chunk(job) -> pd.DataFrame:
-    frame, column, question_column = job
-    return _worker_tagger.tag_frame(frame, column, question_column)
+def _start_worker(job: _Job) -> None:
+    global _worker_job
+    _worker_job = job
 
 
-def _tag_chunks(tagger: Tagger, jobs, n_jobs: int) -> Iterator[pd.DataFrame]:
+def _tag_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+    return _worker_job(frame)
+
+
+def _tag_chunks(job: _Job, frames, n_jobs: int) -> Iterator[pd.DataFrame]:
     """Tag chunks in order, in ``n_jobs`` processes, with a bounded number in flight."""
     if n_jobs == 1:
-        _start_worker(tagger)
-        yield from map(_tag_chunk, jobs)
+        yield from map(job, frames)
         return
-    with ProcessPoolExecutor(n_jobs, initializer=_start_worker, initargs=(tagger,)) as pool:
+    with ProcessPoolExecutor(n_jobs, initializer=_start_worker, initargs=(job,)) as pool:
         pending = deque()
-        for job in jobs:
-            pending.append(pool.submit(_tag_chunk, job))
+        for frame in frames:
+            pending.append(pool.submit(_tag_chunk, frame))
             if len(pending) >= 2 * n_jobs:
                 yield pending.popleft().result()
         while pending:
@@ -293,6 +307,8 @@ def tag_file(
     jobs: int = 1,
     encoding: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    explain: bool = False,
+    router: Router | None = None,
     progress: bool = False,
 ) -> BatchSummary:
     """Tag the comment column of a CSV, Excel or Parquet file, writing every row with its tags.
@@ -313,6 +329,10 @@ def tag_file(
         Encoding of a CSV input; detected when not given.
     chunk_rows : int
         Rows read, tagged and written at a time; bounds memory.
+    explain : bool
+        Add the ``theme_sentiment`` and ``evidence`` columns (see :meth:`Tagger.tag_frame`).
+    router : Router, optional
+        Add the ``route`` and ``route_rule`` columns (see :func:`feedback_nlp.load_routes`).
     progress : bool
         Show a progress bar on stderr.
 
@@ -339,20 +359,21 @@ def tag_file(
         raise ColumnError(f"no column {question_column!r}; the columns are {reader.columns}")
     number_rows = not _has_id_column(reader.columns)
 
-    def jobs_from(chunks):
+    def numbered(chunks):
         first_row = 1
         for chunk in chunks:
             if number_rows:
                 chunk.insert(0, "row", range(first_row, first_row + len(chunk)))
             first_row += len(chunk)
-            yield chunk, column, question_column
+            yield chunk
 
+    job = _Job(tagger, column, question_column, explain, router)
     writer = _AtomicWriter(output_path, output_kind)
     bar = tqdm(total=reader.total, unit=reader.unit, unit_scale=True, disable=not progress,
                desc=input_path.name, dynamic_ncols=True)
     rows = 0
     try:
-        for tagged in _tag_chunks(tagger, jobs_from(reader), jobs):
+        for tagged in _tag_chunks(job, numbered(reader), jobs):
             writer.write(tagged)
             rows += len(tagged)
             if progress:
@@ -361,7 +382,7 @@ def tag_file(
                 bar.set_postfix_str(f"{rows:,} rows, {rate:,.0f} rows/s")
         if rows == 0:
             empty = pd.DataFrame(columns=(["row"] if number_rows else []) + reader.columns)
-            writer.write(tagger.tag_frame(empty, column, question_column))
+            writer.write(job(empty))
         writer.commit()
     except BaseException:
         writer.discard()

@@ -11,12 +11,14 @@ import warnings
 from .batch import CHUNK_ROWS, ENCODINGS, tag_file
 from .corpus import FORMATS, read_corpus
 from .exceptions import FeedbackNLPError
-from .tagging import load
+from .routing import load_routes
+from .tagging import REVIEW_MARGIN, load
 from .training import TrainingConfig, train_files
 
 
 def _tag(args) -> int:
-    tagger = load(args.model)
+    router = load_routes(args.routes) if args.routes else None
+    tagger = load(args.model, review_margin=args.review_margin)
     summary = tag_file(
         args.input,
         args.output,
@@ -26,6 +28,8 @@ def _tag(args) -> int:
         jobs=args.jobs,
         encoding=args.encoding,
         chunk_rows=args.chunk_rows,
+        explain=args.explain,
+        router=router,
         progress=not args.quiet and sys.stderr.isatty(),
     )
     if not args.quiet:
@@ -53,7 +57,7 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    tagger = load(args.model)
+    tagger = load(args.model, review_margin=args.review_margin)
     scores = tagger.evaluate(read_corpus(args.data, format=args.format))
     print(json.dumps(scores.to_dict(), indent=2) if args.json else scores.format())
     return 0
@@ -67,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
+    review_margin = dict(
+        type=float, default=REVIEW_MARGIN,
+        help="mark for review comments with a theme score this close to its threshold "
+        f"(default {REVIEW_MARGIN})",
+    )
     tag = commands.add_parser("tag", help="tag a CSV or Excel file of comments")
     tag.add_argument("input", help="CSV, Excel or Parquet file with one comment per row")
     tag.add_argument("-o", "--output", required=True, help="output file (.csv, .xlsx or .parquet)")
@@ -88,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"rows read, tagged and written at a time; fewer use less memory (default {CHUNK_ROWS:,})",
     )
     tag.add_argument(
+        "--routes", help="routing rules (TOML, see data/routing.example.toml): adds route columns"
+    )
+    tag.add_argument(
+        "--explain", action="store_true",
+        help="add the words behind each theme and each theme's own sentiment (slower)",
+    )
+    tag.add_argument("--review-margin", **review_margin)
+    tag.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar and no summary line"
     )
     tag.set_defaults(run=_tag)
@@ -107,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", required=True, help="labelled CSV")
     evaluate.add_argument("--format", **fmt)
     evaluate.add_argument("--model", help="model folder (default: the shipped default model)")
+    evaluate.add_argument("--review-margin", **review_margin)
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     evaluate.set_defaults(run=_evaluate)
     return parser

@@ -26,6 +26,8 @@ class Scores:
     """Theme and sentiment accuracy on one data set.
 
     ``sentiment_*`` figures count only the rows that have a known sentiment (``sentiment_rows``).
+    From :meth:`Tagger.evaluate`, also the share of rows marked for review and the scores of
+    the rows that were not (None otherwise).
     """
 
     rows: int
@@ -35,6 +37,8 @@ class Scores:
     sentiment_rows: int
     sentiment_accuracy: float
     sentiment_macro_f1: float
+    review_share: float | None = None
+    unreviewed: Scores | None = None
 
     def to_dict(self) -> dict:
         """The scores as plain JSON-ready values."""
@@ -53,6 +57,14 @@ class Scores:
             f"sentiment accuracy {self.sentiment_accuracy:.3f}, macro F1 "
             f"{self.sentiment_macro_f1:.3f} ({self.sentiment_rows} comments with a sentiment)",
         ]
+        if self.unreviewed is not None:
+            rest = self.unreviewed
+            lines.append(
+                f"marked for review: {self.review_share:.1%} of comments; on the other "
+                f"{rest.rows}: theme macro F1 {rest.theme_macro_f1:.3f}, micro F1 "
+                f"{rest.theme_micro_f1:.3f}, sentiment accuracy {rest.sentiment_accuracy:.3f}, "
+                f"macro F1 {rest.sentiment_macro_f1:.3f}"
+            )
         return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from os import PathLike
 from pathlib import Path
@@ -35,15 +36,36 @@ from .themes import EMPTY_SENTIMENT, FLAGS, SENTIMENTS, THEME_IDS
 ARTEFACT = "model.joblib"
 CARD = "model.json"
 # Bumped when the artefact's layout changes, so that an old folder is refused, not misread.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+
+
+# The safeguarding head is trained only when the data has this many flagged comments, and its
+# threshold keeps this share of the flagged comments of held-out training folds: a missed risk
+# costs far more than a comment a person reads and clears.
+MIN_SAFEGUARDING = 20
+SAFEGUARDING_RECALL = 0.9
+
+
+@dataclass(frozen=True)
+class ModelScores:
+    """What the model says of a batch, row by row: see :meth:`CommentModel.analyse`."""
+
+    themes: np.ndarray
+    sentiment: np.ndarray
+    safeguarding: np.ndarray
+    known_terms: np.ndarray
 
 
 class CommentModel(BaseEstimator):
-    """Shared text features, one thresholded yes/no classifier per theme, and a sentiment head.
+    """Shared text features, one thresholded yes/no classifier per theme, a sentiment head, and a
+    safeguarding head.
 
     Each theme is a logistic regression whose decision threshold is the one that maximises F1 on
     held-out folds of the training data, because a fixed 0.5 misses rare themes. Sentiment is a
-    three-class logistic regression fitted on the rows that have one.
+    three-class logistic regression fitted on the rows that have one. Safeguarding, where the
+    training data has at least ``MIN_SAFEGUARDING`` flagged comments, is a logistic regression
+    whose threshold keeps ``SAFEGUARDING_RECALL`` of the flagged comments of held-out folds; it
+    backs up the rules of :mod:`feedback_nlp.flags`.
 
     Parameters
     ----------
@@ -72,8 +94,8 @@ class CommentModel(BaseEstimator):
         self.max_char_features = max_char_features
         self.random_state = random_state
 
-    def fit(self, texts, themes, sentiment, questions=None):
-        """Fit the features and both heads.
+    def fit(self, texts, themes, sentiment, questions=None, safeguarding=None):
+        """Fit the features and the heads.
 
         Parameters
         ----------
@@ -85,6 +107,9 @@ class CommentModel(BaseEstimator):
             Sentiment per comment; ``None`` rows are left out of the sentiment head.
         questions : sequence of str, optional
             The survey question each comment answers (empty or missing when unknown).
+        safeguarding : sequence of bool, optional
+            Whether each comment carries the safeguarding flag; without it, or with too few
+            flagged comments, there is no safeguarding head (the rules still flag).
 
         Returns
         -------
@@ -94,7 +119,7 @@ class CommentModel(BaseEstimator):
         sentiment = np.asarray(sentiment, dtype=object)
         self.features_ = build_features(max_char_features=self.max_char_features)
         texts = np.asarray(texts, dtype=object)
-        X = self.features_.fit_transform(np.column_stack([texts, _kinds(questions, len(texts))]))
+        X = self.features_.fit_transform(np.column_stack([texts, question_kinds(questions, len(texts))]))
 
         theme_head = OneVsRestClassifier(
             LogisticRegression(
@@ -124,19 +149,42 @@ class CommentModel(BaseEstimator):
         self.sentiment_order_ = np.array(
             [list(self.sentiment_.classes_).index(s) for s in SENTIMENTS]
         )
+        self.safeguarding_, self.safeguarding_threshold_ = self._fit_safeguarding(X, safeguarding)
         return self
+
+    def _fit_safeguarding(self, X, flagged):
+        """The safeguarding head and its threshold, or (None, inf) without enough flagged rows."""
+        flagged = np.zeros(X.shape[0], dtype=bool) if flagged is None else np.asarray(flagged, dtype=bool)
+        if flagged.sum() < max(MIN_SAFEGUARDING, self.threshold_folds):
+            return None, float("inf")
+        head = LogisticRegression(
+            C=self.theme_C, class_weight="balanced", solver="liblinear", random_state=self.random_state
+        )
+        folds = StratifiedKFold(self.threshold_folds, shuffle=True, random_state=self.random_state)
+        held_out = cross_val_predict(head, X, flagged, cv=folds, method="predict_proba")[:, 1]
+        threshold = float(np.quantile(held_out[flagged], 1 - SAFEGUARDING_RECALL, method="lower"))
+        return head.fit(X, flagged), threshold
 
     def predict_scores(self, texts, questions=None) -> tuple[np.ndarray, np.ndarray]:
         """Return theme probabilities (n, 5) and sentiment probabilities (n, 3, SENTIMENTS order).
 
         ``texts`` holds strings or missing values (None, NaN); ``questions``, when given, the
         survey question each answers. An empty, blank or missing text says nothing: it gets
-        theme scores of 0 and sentiment ``neutral`` with probability 1. Each distinct (text,
-        question kind) is scored once, which pays off on survey exports full of "Nothing".
+        theme scores of 0 and sentiment ``neutral`` with probability 1.
+        """
+        scores = self.analyse(texts, questions)
+        return scores.themes, scores.sentiment
+
+    def analyse(self, texts, questions=None) -> ModelScores:
+        """:meth:`predict_scores`, the safeguarding probability (0 without a safeguarding head),
+        and how many distinct words and word pairs of each comment the model knows: 0 for one
+        none of whose words was seen in training (another language, a typo, "asdfgh"), whose
+        scores say little. Each distinct (text, question kind) is scored once, which pays off on
+        survey exports full of "Nothing".
         """
         check_is_fitted(self, "themes_")
         text_codes, distinct_texts = pd.factorize(pd.Series(texts, dtype=object))
-        kind_codes = np.searchsorted(QUESTION_KINDS_SORTED, _kinds(questions, len(text_codes)))
+        kind_codes = np.searchsorted(QUESTION_KINDS_SORTED, question_kinds(questions, len(text_codes)))
         pair_codes = text_codes * len(QUESTION_KINDS_SORTED) + kind_codes
         # Missing texts have text code -1, so negative pair codes: all get the empty answer.
         distinct_pairs, codes = np.unique(np.where(text_codes < 0, -1, pair_codes), return_inverse=True)
@@ -147,11 +195,20 @@ class CommentModel(BaseEstimator):
         theme_scores = np.zeros((len(distinct_pairs), len(THEME_IDS)))
         sentiment_scores = np.zeros((len(distinct_pairs), len(SENTIMENTS)))
         sentiment_scores[:, SENTIMENTS.index(EMPTY_SENTIMENT)] = 1.0
+        known_terms = np.zeros(len(distinct_pairs), dtype=np.int64)
+        safeguarding = np.zeros(len(distinct_pairs))
         if said.any():
             X = self.features_.transform(np.column_stack([pair_texts[said], pair_kinds[said]]))
             theme_scores[said] = self.themes_.predict_proba(X)
             sentiment_scores[said] = self.sentiment_.predict_proba(X)[:, self.sentiment_order_]
-        return theme_scores[codes], sentiment_scores[codes]
+            if self.safeguarding_ is not None:
+                safeguarding[said] = self.safeguarding_.predict_proba(X)[:, 1]
+            # The word block comes first, so its columns are those below its vocabulary's size.
+            in_words = (X.indices < len(self.features_.vocabularies_["words"])).astype(np.int64)
+            known_terms[said] = np.add.reduceat(np.append(in_words, 0), X.indptr[:-1]) * (np.diff(X.indptr) > 0)
+        return ModelScores(
+            theme_scores[codes], sentiment_scores[codes], safeguarding[codes], known_terms[codes]
+        )
 
     def predict(self, texts, questions=None) -> tuple[np.ndarray, np.ndarray]:
         """Return the 0/1 theme matrix (n, 5) and the sentiment labels (n,) for ``texts``."""
@@ -162,7 +219,7 @@ class CommentModel(BaseEstimator):
 QUESTION_KINDS_SORTED = np.array(sorted(QUESTION_KINDS), dtype=object)
 
 
-def _kinds(questions, n: int) -> np.ndarray:
+def question_kinds(questions, n: int) -> np.ndarray:
     """The question kind of each of ``n`` comments; ``"none"`` for all when ``questions`` is None."""
     if questions is None:
         return np.full(n, "none", dtype=object)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,12 +13,21 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import ColumnError, ModelError
+from .explain import Explainer, theme_sentiments
+from .flags import detect_flags
 from .metrics import Scores, score
 from .model import CommentModel, decide, load_model, save_model
-from .themes import SENTIMENTS, THEME_IDS
+from .themes import FLAGS, SENTIMENTS, THEME_IDS
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "default"
-RESULT_COLUMNS = ("themes", "sentiment", *(f"score_{t}" for t in THEME_IDS))
+RESULT_COLUMNS = (
+    "themes", "sentiment", *(f"score_{t}" for t in THEME_IDS), "flags", "needs_review", "review_reasons"
+)
+EXPLAIN_COLUMNS = ("theme_sentiment", "evidence")
+# A theme score this close to its threshold could have gone either way: a person should look.
+REVIEW_MARGIN = 0.05
+# A comment of fewer words whose sentiment the model is less sure of than this is too short to tell.
+SHORT_WORDS, SURE_SENTIMENT = 3, 0.6
 
 
 @dataclass(frozen=True)
@@ -31,15 +41,60 @@ class Tag:
     theme_scores : dict of str to float
         Probability of every theme, keyed by theme id.
     sentiment : str
-        ``"positive"``, ``"neutral"`` or ``"negative"``.
+        ``"positive"``, ``"neutral"`` or ``"negative"``: the whole comment (a mixed one is neutral).
     sentiment_scores : dict of str to float
         Probability of every sentiment class.
+    flags : tuple of str
+        Flags raised (``FLAGS`` order): ``"safeguarding"``, ``"personal_data"``.
+    needs_review : bool
+        A person should read this comment before it is acted on.
+    review_reasons : tuple of str
+        Why: ``"safeguarding"``, ``"near_threshold:<theme id>"`` (its score is within the
+        review margin of the threshold), ``"unknown_words"`` (no word the model knows),
+        ``"short"`` (under three words, sentiment unsure).
+    theme_sentiment : dict of str to str or None
+        For each assigned theme, the sentiment of the part of the comment about it. None unless
+        tagged with ``explain=True``.
+    evidence : dict of str to tuple of str, or None
+        For each assigned theme, the words or phrases of the comment that raised its score most,
+        strongest first. None unless tagged with ``explain=True``.
     """
 
     themes: tuple[str, ...]
     theme_scores: dict[str, float]
     sentiment: str
     sentiment_scores: dict[str, float]
+    flags: tuple[str, ...]
+    needs_review: bool
+    review_reasons: tuple[str, ...]
+    theme_sentiment: dict[str, str] | None = None
+    evidence: dict[str, tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class _Tagged:
+    """A batch's results, column by column, before they become Tags or DataFrame columns."""
+
+    theme_scores: np.ndarray
+    sentiment_scores: np.ndarray
+    themes: np.ndarray
+    sentiments: np.ndarray
+    flags: list[tuple[str, ...]]
+    review_reasons: list[tuple[str, ...]]
+    theme_sentiment: np.ndarray | None
+    evidence: list[dict[str, tuple[str, ...]]] | None
+
+    def assigned(self, i: int, values) -> dict:
+        """Row ``i``'s values (one per theme) for its assigned themes only."""
+        return {t: v for t, v, on in zip(THEME_IDS, values, self.themes[i]) if on}
+
+
+def _with_model_safeguarding(flags: list[tuple[str, ...]], model_says: np.ndarray) -> list[tuple[str, ...]]:
+    """The rules' flags, with safeguarding added where the model's safeguarding head says so."""
+    return [
+        tuple(f for f in FLAGS if f in found or (f == "safeguarding" and said))
+        for found, said in zip(flags, model_says)
+    ]
 
 
 def _is_missing(value) -> bool:
@@ -77,24 +132,31 @@ class Tagger:
     ('confidence_and_trust', 'access')
     """
 
-    def __init__(self, model: CommentModel, card: dict):
+    def __init__(self, model: CommentModel, card: dict, *, review_margin: float = REVIEW_MARGIN):
+        if not 0 <= review_margin < 0.5:
+            raise ValueError(f"review_margin must be in [0, 0.5); got {review_margin!r}")
         self.model = model
         self.card = card
+        self.review_margin = review_margin
 
     @property
     def thresholds(self) -> dict[str, float]:
         """The score each theme must reach to be assigned, keyed by theme id."""
         return dict(zip(THEME_IDS, map(float, self.model.thresholds_)))
 
-    def tag(self, text: str | None, question: str | None = None) -> Tag:
+    def tag(self, text: str | None, question: str | None = None, *, explain: bool = False) -> Tag:
         """Tag one comment, optionally with the survey question it answers.
 
-        The same result as its entry in :meth:`tag_many`.
+        The same result as its entry in :meth:`tag_many` with the same arguments.
         """
-        return self.tag_many([text], None if question is None else [question])[0]
+        return self.tag_many([text], None if question is None else [question], explain=explain)[0]
 
     def tag_many(
-        self, texts: Iterable[str | None], questions: Iterable[str | None] | None = None
+        self,
+        texts: Iterable[str | None],
+        questions: Iterable[str | None] | None = None,
+        *,
+        explain: bool = False,
     ) -> list[Tag]:
         """Tag a list of comments in one vectorised pass, returning one :class:`Tag` each, in order.
 
@@ -105,6 +167,9 @@ class Tagger:
         questions : iterable of str or None, optional
             The survey question each comment answers ("What could we do better?"), which
             changes what a short answer such as "Nothing" means. Omit when unknown.
+        explain : bool
+            Also give each assigned theme its evidence and its own sentiment
+            (``Tag.evidence``, ``Tag.theme_sentiment``); this about doubles the time taken.
 
         Raises
         ------
@@ -116,28 +181,38 @@ class Tagger:
         texts = _check_texts(texts, "comment")
         if questions is not None:
             questions = _check_texts(questions, "question")
-        theme_scores, sentiment_scores = self.model.predict_scores(texts, questions)
-        themes, sentiments = decide(theme_scores, sentiment_scores, self.model.thresholds_)
+        tagged = self._tag(np.array(texts, dtype=object), questions, explain)
         ids = np.array(THEME_IDS, dtype=object)
         return [
             Tag(
-                themes=tuple(ids[row_themes.astype(bool)]),
-                theme_scores=dict(zip(THEME_IDS, map(float, row_theme_scores))),
-                sentiment=sentiment,
-                sentiment_scores=dict(zip(SENTIMENTS, map(float, row_sentiment_scores))),
+                themes=tuple(ids[tagged.themes[i].astype(bool)]),
+                theme_scores=dict(zip(THEME_IDS, map(float, tagged.theme_scores[i]))),
+                sentiment=tagged.sentiments[i],
+                sentiment_scores=dict(zip(SENTIMENTS, map(float, tagged.sentiment_scores[i]))),
+                flags=tagged.flags[i],
+                needs_review=bool(tagged.review_reasons[i]),
+                review_reasons=tagged.review_reasons[i],
+                theme_sentiment=None if not explain else tagged.assigned(i, tagged.theme_sentiment[i]),
+                evidence=None if not explain else tagged.evidence[i],
             )
-            for row_themes, row_theme_scores, sentiment, row_sentiment_scores in zip(
-                themes, theme_scores, sentiments, sentiment_scores
-            )
+            for i in range(len(texts))
         ]
 
     def tag_frame(
-        self, frame: pd.DataFrame, column: str, question_column: str | None = None
+        self,
+        frame: pd.DataFrame,
+        column: str,
+        question_column: str | None = None,
+        *,
+        explain: bool = False,
     ) -> pd.DataFrame:
         """Return a copy of ``frame`` with the tag columns added, every row kept in order.
 
-        Added columns: ``themes`` (ids joined by ``;``, empty when none), ``sentiment`` and
-        ``score_<theme id>`` for each theme. Cells that are numbers are tagged as their text.
+        Added columns: ``themes`` (ids joined by ``;``, empty when none), ``sentiment``,
+        ``score_<theme id>`` for each theme, ``flags`` (joined by ``;``), ``needs_review`` and
+        ``review_reasons`` (joined by ``;``); with ``explain``, also ``theme_sentiment``
+        (``theme=sentiment`` pairs joined by ``;``) and ``evidence`` (``theme: words, words``
+        joined by `` | ``). Cells that are numbers are tagged as their text.
 
         Parameters
         ----------
@@ -146,6 +221,8 @@ class Tagger:
             The column of comments.
         question_column : str, optional
             A column holding the survey question each comment answers.
+        explain : bool
+            Add the evidence and per-theme sentiment columns (about doubles the time taken).
 
         Raises
         ------
@@ -155,39 +232,94 @@ class Tagger:
         for name in (column, question_column):
             if name is not None and name not in frame.columns:
                 raise ColumnError(f"no column {name!r}; the columns are {list(frame.columns)}")
-        clashes = [c for c in RESULT_COLUMNS if c in frame.columns]
+        clashes = [c for c in (*RESULT_COLUMNS, *EXPLAIN_COLUMNS) if c in frame.columns]
         if clashes:
             raise ColumnError(
                 f"the frame already has result column(s) {clashes}; rename or drop them first"
             )
         questions = None if question_column is None else _as_text(frame[question_column])
-        theme_scores, sentiment_scores = self.model.predict_scores(
-            _as_text(frame[column]), questions
-        )
-        themes, sentiments = decide(theme_scores, sentiment_scores, self.model.thresholds_)
+        tagged = self._tag(_as_text(frame[column]), questions, explain)
         out = frame.copy()
-        out["themes"] = [";".join(t for t, on in zip(THEME_IDS, row) if on) for row in themes]
-        out["sentiment"] = sentiments
+        out["themes"] = [";".join(t for t, on in zip(THEME_IDS, row) if on) for row in tagged.themes]
+        out["sentiment"] = tagged.sentiments
         for j, theme in enumerate(THEME_IDS):
-            out[f"score_{theme}"] = theme_scores[:, j].round(4)
+            out[f"score_{theme}"] = tagged.theme_scores[:, j].round(4)
+        out["flags"] = [";".join(f) for f in tagged.flags]
+        out["needs_review"] = [bool(r) for r in tagged.review_reasons]
+        out["review_reasons"] = [";".join(r) for r in tagged.review_reasons]
+        if explain:
+            out["theme_sentiment"] = [
+                ";".join(f"{t}={s}" for t, s in tagged.assigned(i, row).items())
+                for i, row in enumerate(tagged.theme_sentiment)
+            ]
+            out["evidence"] = [
+                " | ".join(f"{t}: {', '.join(words)}" for t, words in found.items())
+                for found in tagged.evidence
+            ]
         return out
 
-    def evaluate(self, corpus: pd.DataFrame) -> Scores:
-        """Score this model's tags against a labelled corpus from :func:`read_corpus`."""
-        themes, sentiments = self.model.predict(
-            corpus["text"].to_numpy(dtype=object), corpus["question"].to_numpy(dtype=object)
+    @functools.cached_property
+    def _explainer(self) -> Explainer:
+        return Explainer(self.model)
+
+    def _tag(self, texts: np.ndarray, questions, explain: bool) -> _Tagged:
+        """Score, decide, flag and mark for review one batch of checked texts."""
+        scores = self.model.analyse(texts, questions)
+        theme_scores, sentiment_scores, known_terms = scores.themes, scores.sentiment, scores.known_terms
+        themes, sentiments = decide(theme_scores, sentiment_scores, self.model.thresholds_)
+        flags = _with_model_safeguarding(
+            detect_flags(texts), scores.safeguarding >= self.model.safeguarding_threshold_
         )
-        return score(corpus[list(THEME_IDS)], themes, corpus["sentiment"], sentiments)
+        near = np.abs(theme_scores - self.model.thresholds_) < self.review_margin
+        words = np.array([len(t.split()) if isinstance(t, str) else 0 for t in texts])
+        unknown = (words > 0) & (known_terms == 0)
+        short = (words > 0) & (words < SHORT_WORDS) & (sentiment_scores.max(axis=1) < SURE_SENTIMENT)
+        review_reasons = [
+            (("safeguarding",) if "safeguarding" in f else ())
+            + tuple(f"near_threshold:{t}" for t, on in zip(THEME_IDS, near_row) if on)
+            + (("unknown_words",) if u else ())
+            + (("short",) if s else ())
+            for f, near_row, u, s in zip(flags, near, unknown, short)
+        ]
+        theme_sentiment = evidence = None
+        if explain:
+            theme_sentiment = theme_sentiments(self.model, texts, questions, sentiment_scores)
+            evidence = self._explainer.evidence(texts, questions, themes)
+        return _Tagged(
+            theme_scores, sentiment_scores, themes, sentiments, flags, review_reasons,
+            theme_sentiment, evidence,
+        )
+
+    def evaluate(self, corpus: pd.DataFrame) -> Scores:
+        """Score this model's tags against a labelled corpus from :func:`read_corpus`.
+
+        The scores also give the share of comments marked for review and the scores of the
+        others (``Scores.review_share``, ``Scores.unreviewed``): what acting on the tags
+        without reading them would get right.
+        """
+        tagged = self._tag(
+            corpus["text"].to_numpy(dtype=object), corpus["question"].to_numpy(dtype=object), False
+        )
+        truth, sentiment = corpus[list(THEME_IDS)].to_numpy(), corpus["sentiment"].to_numpy(dtype=object)
+        reviewed = np.array([bool(r) for r in tagged.review_reasons], dtype=bool)
+        kept = ~reviewed
+        return dataclasses.replace(
+            score(truth, tagged.themes, sentiment, tagged.sentiments),
+            review_share=float(reviewed.mean()) if len(reviewed) else 0.0,
+            unreviewed=score(truth[kept], tagged.themes[kept], sentiment[kept], tagged.sentiments[kept]),
+        )
 
     def save(self, directory: str | PathLike) -> Path:
         """Save the model and its card into ``directory``; :func:`load` reads it back."""
         return save_model(self.model, self.card, directory)
 
 
-def load(model_dir: str | PathLike | None = None) -> Tagger:
+def load(model_dir: str | PathLike | None = None, *, review_margin: float = REVIEW_MARGIN) -> Tagger:
     """Load a model folder into a :class:`Tagger`; the shipped default model when none is given.
 
-    joblib artefacts are pickles: load only model folders from a source you trust.
+    ``review_margin``: a comment with a theme score this close to the theme's threshold is
+    marked for review. joblib artefacts are pickles: load only model folders from a source you
+    trust.
 
     Raises
     ------
@@ -204,7 +336,7 @@ def load(model_dir: str | PathLike | None = None) -> Tagger:
         )
         raise ModelError(f"no model folder at {directory}{hint}")
     model, card = load_model(directory)
-    return Tagger(model, card)
+    return Tagger(model, card, review_margin=review_margin)
 
 
 @functools.lru_cache(maxsize=1)
@@ -213,7 +345,10 @@ def _default_tagger() -> Tagger:
 
 
 def tag(
-    texts: Iterable[str | None], questions: Iterable[str | None] | None = None
+    texts: Iterable[str | None],
+    questions: Iterable[str | None] | None = None,
+    *,
+    explain: bool = False,
 ) -> list[Tag]:
     """Tag a list of comments with the default model, loaded once and kept.
 
@@ -224,4 +359,4 @@ def tag(
     >>> [t.sentiment for t in tag(["Kind staff", "Parking was a nightmare"])]  # doctest: +SKIP
     ['positive', 'negative']
     """
-    return _default_tagger().tag_many(texts, questions)
+    return _default_tagger().tag_many(texts, questions, explain=explain)

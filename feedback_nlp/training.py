@@ -88,6 +88,11 @@ def _check_corpus(corpus: pd.DataFrame, folds: int) -> pd.DataFrame:
     return usable
 
 
+def _safeguarding(corpus: pd.DataFrame) -> np.ndarray:
+    """Whether each row of a corpus table carries the safeguarding flag."""
+    return corpus["flags"].str.split(";").map(lambda flags: "safeguarding" in flags).to_numpy(dtype=bool)
+
+
 def cross_validate(
     corpus: pd.DataFrame, config: TrainingConfig = TrainingConfig(), *, progress: bool = False
 ) -> Scores:
@@ -116,6 +121,7 @@ def cross_validate(
     texts = corpus["text"].to_numpy(dtype=object)
     questions = corpus["question"].to_numpy(dtype=object)
     sentiment = corpus["sentiment"].to_numpy(dtype=object)
+    safeguarding = _safeguarding(corpus)
     Y = corpus[list(THEME_IDS)].to_numpy()
     predicted_themes = np.zeros_like(Y)
     predicted_sentiment = np.empty(len(corpus), dtype=object)
@@ -123,7 +129,7 @@ def cross_validate(
     for train_idx, test_idx in tqdm(folds, desc="cross-validation", unit="fold", disable=not progress):
         usable = train_idx[[bool(t and t.strip()) for t in texts[train_idx]]]
         model = config.build_model().fit(
-            texts[usable], Y[usable], sentiment[usable], questions[usable]
+            texts[usable], Y[usable], sentiment[usable], questions[usable], safeguarding[usable]
         )
         predicted_themes[test_idx], predicted_sentiment[test_idx] = model.predict(
             texts[test_idx], questions[test_idx]
@@ -174,6 +180,7 @@ def train(
         usable[list(THEME_IDS)].to_numpy(),
         usable["sentiment"].to_numpy(dtype=object),
         usable["question"],
+        _safeguarding(usable),
     )
     card = {
         "training_data": list(sources),
@@ -183,9 +190,14 @@ def train(
             "no_text": len(corpus) - len(usable),
             "with_sentiment": int(usable["sentiment"].isin(SENTIMENTS).sum()),
             "per_theme": {t: int(usable[t].sum()) for t in THEME_IDS},
+            "safeguarding": int(_safeguarding(usable).sum()),
         },
         "config": asdict(config),
         "thresholds": dict(zip(THEME_IDS, map(float, model.thresholds_))),
+        # inf: no safeguarding head (too few flagged comments); JSON has no inf, so null.
+        "safeguarding_threshold": None
+        if model.safeguarding_ is None
+        else model.safeguarding_threshold_,
         "fit_seconds": round(time.perf_counter() - start, 1),
         "cv_metrics": None
         if cv_scores is None

@@ -110,11 +110,11 @@ def test_a_failure_midway_leaves_no_output_and_no_temporary_file(tagger, survey,
     out.write_text("the previous run's output\n")
     calls = []
 
-    def fail_on_third_chunk(frame, column, question_column=None):
+    def fail_on_third_chunk(frame, column, question_column=None, **options):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return type(tagger).tag_frame(tagger, frame, column, question_column)
+        return type(tagger).tag_frame(tagger, frame, column, question_column, **options)
 
     monkeypatch.setattr(tagger, "tag_frame", fail_on_third_chunk)
     with pytest.raises(KeyboardInterrupt):

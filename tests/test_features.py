@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from feedback_nlp.features import WORD_TOKEN, TextFeatures, char_ngrams, normalise_text, question_kind
-from feedback_nlp.model import _kinds
+from feedback_nlp.model import question_kinds
 
 _WORDS = re.compile(WORD_TOKEN)
 
@@ -18,7 +18,7 @@ def _crossed(pair):
 
 
 def test_features_equal_scikit_learns_vectorizers(small_corpus):
-    X = np.column_stack([small_corpus["text"].to_numpy(object), _kinds(small_corpus["question"], len(small_corpus))])
+    X = np.column_stack([small_corpus["text"].to_numpy(object), question_kinds(small_corpus["question"], len(small_corpus))])
     train, new = X[:600], X[600:]
     ours = TextFeatures().fit(train)
     options = dict(preprocessor=normalise_text, min_df=2, sublinear_tf=True, dtype=np.float32)
@@ -41,11 +41,11 @@ def test_char_ngrams_follow_char_wb():
 
 
 def test_saved_features_carry_no_cache(small_corpus):
-    X = np.column_stack([small_corpus["text"].to_numpy(object), _kinds(None, len(small_corpus))])
+    X = np.column_stack([small_corpus["text"].to_numpy(object), question_kinds(None, len(small_corpus))])
     features = TextFeatures().fit(X)
     before = features.transform(X[:50])
     restored = pickle.loads(pickle.dumps(features))
-    assert "_word_columns" not in restored.__dict__
+    assert not {"_piece_words", "_char_columns"} & set(restored.__dict__)
     assert abs(restored.transform(X[:50]) - before).max() == 0
 
 

@@ -28,7 +28,10 @@ def test_save_and_load_give_the_same_tags(tagger, small_corpus, tmp_path):
 def test_batch_equals_one_by_one(tagger, small_corpus):
     texts = small_corpus["text"].head(20).tolist()
     questions = small_corpus["question"].head(20).tolist()
-    assert tagger.tag_many(texts, questions) == [tagger.tag(t, q) for t, q in zip(texts, questions)]
+    for explain in (False, True):
+        assert tagger.tag_many(texts, questions, explain=explain) == [
+            tagger.tag(t, q, explain=explain) for t, q in zip(texts, questions)
+        ]
 
 
 def test_result_shape(tagger):

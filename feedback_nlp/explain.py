@@ -1,0 +1,171 @@
+"""Why a comment got its tags: the words behind each theme, and the sentiment of each theme's part.
+
+Evidence is exact for the linear theme heads: a theme's decision is the sum over features of
+feature value x weight, so each word of the comment is credited with its own word and question
+features, its share of the bigrams' and of the character n-grams' contributions. The words or
+two-word phrases with the largest credit are the evidence.
+
+Per-theme sentiment splits a comment into clauses (sentences, and at "but", "however", ...),
+scores each clause with the same model, and gives each theme the sentiment of the clauses about
+it, weighted by how strongly each clause is about that theme: in "lovely nurses but I waited
+three hours" the nurses' clause carries confidence_and_trust and is positive, the waiting clause
+carries access and is negative.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import numpy as np
+
+from .features import WORD_TOKEN, char_ngrams, normalise_text
+from .model import question_kinds
+from .themes import SENTIMENTS, THEME_IDS
+
+EVIDENCE_SIZE = 3
+# Where a comment turns from one matter to another: sentence ends and contrasting words.
+_CLAUSE_BREAK = re.compile(
+    r"(?<!\bdr)(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bst)[.!?;:\n]+|\s[-–—]+\s|\b(?:but|however|although|though|whereas|except|apart from|"
+    r"unfortunately|sadly|otherwise|only thing|on the other hand)\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(WORD_TOKEN)
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a comment: its sentences, cut again at contrasting words such as "but"."""
+    parts = (part.strip(" ,") for part in _CLAUSE_BREAK.split(text))
+    return [part for part in parts if _WORD.search(part)]
+
+
+# The part of a comment about one theme is rarely mixed, so it is positive or negative, whichever
+# is likelier, unless neither reaches this share of the probability (a plain statement).
+POLAR_FLOOR = 0.1
+
+
+def theme_sentiments(model, texts, questions, sentiment_scores) -> np.ndarray:
+    """The sentiment of the part of each comment about each theme: (n, 5) ``SENTIMENTS`` labels.
+
+    Each theme takes the sentiment probabilities of the comment's clauses averaged with weights
+    equal to each clause's score for that theme (a comment of one clause: its own probabilities),
+    then the likelier of positive and negative, or neutral when neither reaches ``POLAR_FLOOR``.
+    """
+    mixture = np.repeat(sentiment_scores[:, None, :], len(THEME_IDS), axis=1)
+    split = [clauses(t) if isinstance(t, str) else [] for t in texts]
+    several = np.flatnonzero([len(parts) > 1 for parts in split])
+    if len(several):
+        counts = np.array([len(split[i]) for i in several])
+        parts = [part for i in several for part in split[i]]
+        part_questions = (
+            None if questions is None else np.repeat(np.asarray(questions, dtype=object)[several], counts)
+        )
+        part_themes, part_sentiments = model.predict_scores(parts, part_questions)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        # Summed over each comment's clauses: theme score x sentiment probabilities.
+        totals = np.add.reduceat(part_themes[:, :, None] * part_sentiments[:, None, :], starts, axis=0)
+        mixture[several] = totals / np.maximum(totals.sum(axis=2, keepdims=True), 1e-12)
+    positive, negative = (mixture[:, :, SENTIMENTS.index(s)] for s in ("positive", "negative"))
+    labels = np.where(positive >= negative, "positive", "negative").astype(object)
+    labels[np.maximum(positive, negative) < POLAR_FLOOR] = "neutral"
+    return labels
+
+
+class Explainer:
+    """Finds, for each theme a comment was given, the words that pushed its score up.
+
+    Parameters
+    ----------
+    model : CommentModel
+        A fitted model; its theme heads must be linear (they are logistic regressions).
+    size : int
+        The most words or phrases to give per theme.
+    """
+
+    def __init__(self, model, size: int = EVIDENCE_SIZE):
+        self.model, self.size = model, size
+        self.weights = np.vstack([e.coef_.ravel() for e in model.themes_.estimators_])
+        names = model.features_.get_feature_names_out()
+        block, term = np.char.partition(names.astype(str), ":")[:, [0, 2]].T
+        self.block, self.term = block, term.astype(object)
+
+    def evidence(self, texts, questions, themes) -> list[dict[str, tuple[str, ...]]]:
+        """For each comment, its assigned theme ids mapped to their evidence, strongest first.
+
+        ``themes`` is the (n, 5) 0/1 matrix of assigned themes; comments without themes get ``{}``.
+        """
+        rows = np.flatnonzero(np.asarray(themes).any(axis=1))
+        out = [{} for _ in range(len(themes))]
+        if len(rows) == 0:
+            return out
+        texts = np.asarray(texts, dtype=object)
+        kinds = question_kinds(None if questions is None else np.asarray(questions, dtype=object)[rows], len(rows))
+        X = self.model.features_.transform(np.column_stack([texts[rows], kinds])).tocsr()
+        for row, i in enumerate(rows):
+            columns = X.indices[X.indptr[row] : X.indptr[row + 1]]
+            values = X.data[X.indptr[row] : X.indptr[row + 1]]
+            pieces = normalise_text(texts[i]).split()
+            piece_words = [_WORD.findall(piece) for piece in pieces]
+            words = [w for ws in piece_words for w in ws]
+            for j in np.flatnonzero(themes[i]):
+                credit = self._credit(pieces, piece_words, columns, values * self.weights[j, columns])
+                out[i][THEME_IDS[j]] = _strongest(words, credit, self.size)
+        return out
+
+    def _credit(self, pieces, piece_words, columns, contributions) -> dict[tuple[int, ...], float]:
+        """Credit per word position (1-tuples) and per adjacent pair of positions (2-tuples).
+
+        ``pieces`` are the comment's white-space separated pieces (what character n-grams are
+        made of) and ``piece_words`` the words of each.
+        """
+        words = [w for ws in piece_words for w in ws]
+        positions = defaultdict(list)
+        for p, word in enumerate(words):
+            positions[word].append(p)
+        first_position = np.cumsum([0] + [len(ws) for ws in piece_words])
+        grams = None
+        credit = defaultdict(float)
+
+        def share(amount, places):
+            for p in places:
+                credit[(p,)] += amount / len(places)
+
+        for column, contribution in zip(columns, contributions):
+            block, term = self.block[column], self.term[column]
+            if block == "words":
+                first, _, second = term.partition(" ")
+                if not second:
+                    share(contribution, positions[term])
+                else:
+                    pairs = [(p, p + 1) for p in positions[first] if words[p + 1 : p + 2] == [second]]
+                    for pair in pairs:
+                        credit[pair] += contribution / len(pairs)
+            elif block == "chars":
+                # An n-gram is shared by the pieces holding it, in proportion, then by their words.
+                grams = grams or [char_ngrams(piece) for piece in pieces]
+                counts = [g.count(term) for g in grams]
+                total = sum(counts)
+                for k, count in enumerate(counts):
+                    if count and piece_words[k]:
+                        share(contribution * count / total, range(first_position[k], first_position[k + 1]))
+            else:  # a question-crossed word, "kind|word"; the bare question kind names no word
+                share(contribution, positions[term.partition("|")[2]])
+        return credit
+
+
+def _strongest(words, credit, size: int) -> tuple[str, ...]:
+    """The ``size`` best-credited words, a pair's credit halved between its two; adjacent chosen
+    words are joined into one phrase ("three hours"). Strongest first; only positive credit."""
+    per_word = defaultdict(float)
+    for key, value in credit.items():
+        for p in key:
+            per_word[p] += value / len(key)
+    best = sorted((p for p in per_word if per_word[p] > 0), key=lambda p: (-per_word[p], p))[:size]
+    phrases = []
+    for p in sorted(best):
+        if phrases and phrases[-1][-1] == p - 1:
+            phrases[-1].append(p)
+        else:
+            phrases.append([p])
+    phrases.sort(key=lambda ps: -max(per_word[p] for p in ps))
+    return tuple(" ".join(words[p] for p in ps) for ps in phrases)
