@@ -876,14 +876,16 @@ def score_flags(
     )
 
 
-def score_detect_flags(texts, truth: dict[str, Sequence[bool]]) -> dict[str, dict[str, float]]:
-    """Recall and precision of :func:`detect_flags` for each flag of ``truth`` on any labelled texts.
+def score_flagged(flagged: Sequence[tuple[str, ...]], truth: dict[str, Sequence[bool]]) -> dict[str, dict[str, float]]:
+    """Recall and precision of raised flags for each flag of ``truth``.
 
     Parameters
     ----------
-    texts : sequence of str or None
+    flagged : sequence of tuple of str
+        The flags raised on each text: from :func:`detect_flags` (the rules alone) or the
+        ``flags`` of :meth:`feedback_nlp.Tagger.tag_many` (rules and the model's safeguarding head).
     truth : dict of str to sequence of bool
-        For each flag id, whether each text carries it (as long as ``texts``).
+        For each flag id, whether each text carries it (as long as ``flagged``).
 
     Returns
     -------
@@ -893,17 +895,16 @@ def score_detect_flags(texts, truth: dict[str, Sequence[bool]]) -> dict[str, dic
     Raises
     ------
     ValueError
-        A flag is not in ``FLAGS``, or its truth is not as long as ``texts``.
+        A flag is not in ``FLAGS``, or its truth is not as long as ``flagged``.
     """
-    texts = list(texts)
-    flagged = detect_flags(texts)
+    flagged = list(flagged)
     out = {}
     for flag, labels in truth.items():
         labels = [bool(v) for v in labels]
         if flag not in FLAGS:
             raise ValueError(f"unknown flag {flag!r}; expected one of {FLAGS}")
-        if len(labels) != len(texts):
-            raise ValueError(f"{flag}: {len(labels)} labels for {len(texts)} texts")
+        if len(labels) != len(flagged):
+            raise ValueError(f"{flag}: {len(labels)} labels for {len(flagged)} texts")
         said = [flag in f for f in flagged]
         tp = sum(s and t for s, t in zip(said, labels))
         out[flag] = {

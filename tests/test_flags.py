@@ -14,7 +14,7 @@ from feedback_nlp.flags import (
     find_personal_data,
     is_safeguarding,
     redact,
-    score_detect_flags,
+    score_flagged,
     score_flags,
 )
 from feedback_nlp.themes import FLAGS, QDC_PERSONAL_DATA_COLUMN, QDC_SAFEGUARDING_COLUMN, QDC_TEXT_COLUMN
@@ -195,9 +195,9 @@ def test_redaction_leaks_nothing_on_the_whole_set(whole_scores):
     assert whole_scores.redaction_leaks == 0
 
 
-def test_score_detect_flags_rejects_an_unknown_flag():
+def test_score_flagged_rejects_an_unknown_flag():
     with pytest.raises(ValueError, match="unknown flag"):
-        score_detect_flags(["x"], {"urgent": [True]})
+        score_flagged([()], {"urgent": [True]})
 
 
 @pytest.mark.slow
@@ -208,6 +208,6 @@ def test_qdc_flags_can_be_scored_without_error(qdc_path):
         "safeguarding": qdc[QDC_SAFEGUARDING_COLUMN].fillna(0).astype(int) == 1,
         "personal_data": qdc[QDC_PERSONAL_DATA_COLUMN].notna(),
     }
-    scores = score_detect_flags(texts, truth)
+    scores = score_flagged(detect_flags(texts), truth)
     assert set(scores) == set(FLAGS)
     assert scores["safeguarding"]["recall"] >= 0.5

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from feedback_nlp import ModelError, load
@@ -51,3 +52,19 @@ def test_missing_folder_or_card_is_refused(tmp_path):
         load(tmp_path / "absent")
     with pytest.raises(ModelError, match="no model card"):
         load(tmp_path)
+
+
+def test_safeguarding_head_keeps_its_recall_on_training_folds_and_needs_enough_flags(small_corpus):
+    from feedback_nlp.model import MIN_SAFEGUARDING, SAFEGUARDING_RECALL, CommentModel
+    from feedback_nlp.themes import THEME_IDS
+
+    texts, themes = small_corpus["text"], small_corpus[list(THEME_IDS)].to_numpy()
+    sentiment = small_corpus["sentiment"].to_numpy(dtype=object)
+    flagged = small_corpus["text"].str.contains("fell|left|alone|hurt|bruis", case=False).to_numpy()
+    assert flagged.sum() >= MIN_SAFEGUARDING
+    model = CommentModel().fit(texts, themes, sentiment, None, flagged)
+    scores = model.analyse(texts).safeguarding
+    # On its own training data the head keeps at least the recall its threshold was chosen for.
+    assert (scores[flagged] >= model.safeguarding_threshold_).mean() >= SAFEGUARDING_RECALL
+    without = CommentModel().fit(texts, themes, sentiment, None, flagged & (np.arange(len(texts)) < 40))
+    assert without.safeguarding_ is None and not without.analyse(texts).safeguarding.any()
