@@ -458,7 +458,7 @@ _LOWER_WORDS = (
 _CAP = r"(?:[A-Z][a-z]+(?:-[A-Z]?[a-z]+|'[A-Z][a-z]+)?)"
 _INITIALS = r"(?:[A-Z]\.? ){1,2}"
 _FULL = rf"{_CAP}(?: {_CAP}){{0,2}}"
-_NAME_RULES: tuple[re.Pattern, ...] = (
+_NAME_PATTERNS: tuple[re.Pattern, ...] = (
     # Dr Patel, Sister Mary Okoro, Mr K. Okonkwo, Dr F Hussain; lower case too: "dr khan".
     re.compile(rf"\b(?i:{_HONORIFIC}) (?:{_INITIALS})?{_FULL}\b"),
     re.compile(rf"\b(?:dr|mr|mrs|ms|prof|sister)\.? (?!(?:{_LOWER_WORDS})\b)[a-z]+(?:'[a-z]+)?\b"),
@@ -488,15 +488,45 @@ _NAME_RULES: tuple[re.Pattern, ...] = (
     re.compile(rf"(?:- |, )({_CAP})(?:,|\.)(?= )"),
     re.compile(rf"\b(?:Mrs|Mr|Ms|Miss) (?:{_INITIALS})?{_CAP}\b"),
 )
-# Every name rule above needs a capital after a word or comma (mid-sentence), a text opening with
-# two words then a capital or cue, or a lower-case "dr x": texts without one skip them.
-_NAME_CUES = re.compile(
-    r"(?<=[A-Za-z,;:(] )[A-Z][a-z]|^[A-Z][a-z]+ (?:[A-Z]|the |on |in |who |and )|(?i:\b(?:dr|mr|mrs|ms|prof|sister) [a-z])"
+
+
+def _words_of(*patterns: str) -> frozenset[str]:
+    """The lower-case words a pattern's alternatives spell, with and without a plural "s"."""
+    words = {w for p in patterns for w in re.findall(r"[a-z]+", p)}
+    return frozenset(words | {w[:-1] for w in words if w.endswith("s")})
+
+
+# Scanning a comment with each name pattern costs more than the rest of the tagging, so each runs
+# only on comments that hold a word it needs (or any word, None) and match a far simpler pattern
+# it implies (or None). Most name patterns need a capitalised word after a word, comma or colon.
+_HONORIFIC_WORDS = _words_of(_HONORIFIC)
+_CAPITAL_AFTER_WORD = re.compile(r"[A-Za-z:,] \(?[A-Z][a-z]")
+_NAME_GATES: tuple[tuple[frozenset[str] | None, re.Pattern | None], ...] = (
+    (_HONORIFIC_WORDS, None),
+    (_HONORIFIC_WORDS, None),
+    (_words_of(_ROLE), _CAPITAL_AFTER_WORD),
+    (_words_of(_RELATION), _CAPITAL_AFTER_WORD),
+    (None, re.compile(r" \([A-Z]")),
+    (None, re.compile(r"[A-Z][a-z]+(?: and [A-Z][a-z]+)? (?:the|on|in|who) ")),
+    (frozenset({"thanks", "thank", "especially", "ask", "contact", "call", "ring", "speak"}), _CAPITAL_AFTER_WORD),
+    (frozenset({"name", "names", "am", "m", "thanks", "me", "patient", "re"}), _CAPITAL_AFTER_WORD),
+    (None, None),
+    # A name before contact details: a digit, an "@", NHS, DOB, born, date of birth.
+    (frozenset({"nhs", "dob", "d", "born", "birth", "@", *"0123456789"}), None),
+    (None, re.compile(r"[,-] [A-Z][a-z]+[,.]")),
+    (frozenset({"mrs", "mr", "ms", "miss"}), None),
 )
-# The prefilter of the personal-data flag: a digit, an "@" or a name cue.
-_PERSONAL_CUES = re.compile(rf"[\d@]|{_NAME_CUES.pattern}")
+_NAME_RULES = tuple(zip(_NAME_PATTERNS, _NAME_GATES, strict=True))
+# Lower-case words, and each digit and "@" as a word of its own, for the triggers above.
+_LOWER_WORD = re.compile(r"[a-z]+|[\d@]")
 _DIGIT = re.compile(r"\d")
-_PHONE_CUE = re.compile(r"\d(?:[\s().-]{0,2}\d){9}")
+# Cheap tests for the digit-bearing kinds: ten digits (a phone or an NHS number), a year of birth
+# (a bare date counts only before 1996), a digit before two letters (postcodes), a house number.
+_TEN_DIGITS = re.compile(r"\d(?:[\s().-]{0,2}\d){9}")
+_OLD_YEAR = re.compile(r"19\d\d")
+_POSTCODE_CUE = re.compile(r"\d[A-Za-z]{2}\b")
+_HOUSE_NUMBER = re.compile(r"\d[a-z]?,? [A-Z]")
+_DOB_WORDS = frozenset({"dob", "d", "birth", "birthdate", "born"})
 
 
 @lru_cache(maxsize=1)
@@ -538,8 +568,14 @@ def _phones(text: str, method: str) -> Iterable[tuple[int, int]]:
             yield m.start + unpaired, m.end
 
 
-def _name_spans(text: str) -> Iterable[tuple[int, int]]:
-    for rule in _NAME_RULES:
+def _name_spans(text: str, present: frozenset[str]) -> Iterable[tuple[int, int]]:
+    """Spans of names in ``text``, whose lower-case words (see ``_LOWER_WORD``) are ``present``."""
+    cue_found = {}
+    for rule, (words, cue) in _NAME_RULES:
+        if words is not None and words.isdisjoint(present):
+            continue
+        if cue is not None and not cue_found.setdefault(cue, cue.search(text) is not None):
+            continue
         for m in rule.finditer(text):
             groups = [i for i in range(1, (rule.groups or 0) + 1) if m.group(i)]
             spans = [m.span(i) for i in groups] if rule.groups else [m.span()]
@@ -559,36 +595,38 @@ def _name_spans(text: str) -> Iterable[tuple[int, int]]:
 
 
 def _candidates(text: str, phone_method: str) -> Iterable[tuple[str, int, int]]:
-    if _NAME_CUES.search(text) or _ner() is not None:
-        for start, end in _name_spans(text):
-            yield "name", start, end
+    words = frozenset(_LOWER_WORD.findall(text.lower()))
+    for start, end in _name_spans(text, words):
+        yield "name", start, end
     if "@" in text:
         for m in _EMAIL.finditer(text):
             yield "email", m.start(), m.end()
     if not _DIGIT.search(text):
         return
-    for m in _NHS.finditer(text):
-        if _nhs_valid(m.group(1) + m.group(3) + m.group(4)):
-            yield "nhs_number", m.start(), m.end()
-    # phonenumbers costs ~50 us a text: only texts with ten digits in a row (spaces, brackets,
-    # dots or dashes between) can hold a UK number of the length _phones keeps.
-    if _PHONE_CUE.search(text):
+    # NHS numbers and phones (phonenumbers costs ~50 us a text) have ten digits in a row, with
+    # spaces, brackets, dots or dashes between.
+    if _TEN_DIGITS.search(text):
+        for m in _NHS.finditer(text):
+            if _nhs_valid(m.group(1) + m.group(3) + m.group(4)):
+                yield "nhs_number", m.start(), m.end()
         for start, end in _phones(text, phone_method):
             yield "phone", start, end
-    dob_spans = []
-    for m in _DOB.finditer(text):
-        dob_spans.append(m.span(1))
-        yield "date_of_birth", *m.span(1)
-    for m in _BARE_DATE.finditer(text):
-        # A full date with a year this long ago is a birth date in patient feedback; a treatment
-        # date is recent.
-        year = re.findall(r"\d{4}", m.group(1))
-        if year and 1900 <= int(year[-1]) <= 1995:
+    if not words.isdisjoint(_DOB_WORDS):
+        for m in _DOB.finditer(text):
             yield "date_of_birth", *m.span(1)
-    for m in _POSTCODE.finditer(text):
-        yield "postcode", m.start(), m.end()
-    for m in _ADDRESS.finditer(text):
-        yield "address", m.start(), m.end()
+    if _OLD_YEAR.search(text):
+        for m in _BARE_DATE.finditer(text):
+            # A full date with a year this long ago is a birth date in patient feedback; a
+            # treatment date is recent.
+            year = re.findall(r"\d{4}", m.group(1))
+            if year and 1900 <= int(year[-1]) <= 1995:
+                yield "date_of_birth", *m.span(1)
+    if _POSTCODE_CUE.search(text):
+        for m in _POSTCODE.finditer(text):
+            yield "postcode", m.start(), m.end()
+    if _HOUSE_NUMBER.search(text):
+        for m in _ADDRESS.finditer(text):
+            yield "address", m.start(), m.end()
 
 
 def find_personal_data(text, *, phone_method: str = "phonenumbers") -> list[PersonalItem]:
@@ -621,7 +659,7 @@ def find_personal_data(text, *, phone_method: str = "phonenumbers") -> list[Pers
     """
     if phone_method not in ("phonenumbers", "regex"):
         raise ValueError(f"phone_method must be 'phonenumbers' or 'regex'; got {phone_method!r}")
-    if _is_missing(text) or not text.strip() or not (_PERSONAL_CUES.search(text) or _ner() is not None):
+    if _is_missing(text) or not text.strip():
         return []
     found = sorted(set(_candidates(text, phone_method)), key=lambda c: (_PRIORITY.index(c[0]), c[1], -c[2]))
     kept: list[tuple[str, int, int]] = []
@@ -694,7 +732,7 @@ def _flags_of(text: str) -> tuple[str, ...]:
     lower = text.lower()
     if _SAFEGUARDING_CUES.search(lower) and _RULES.flag(text):
         flags.append("safeguarding")
-    if _PERSONAL_CUES.search(text) and find_personal_data(text):
+    if find_personal_data(text):
         flags.append("personal_data")
     return tuple(flags)
 
