@@ -211,3 +211,15 @@ def test_qdc_flags_can_be_scored_without_error(qdc_path):
     scores = score_flagged(detect_flags(texts), truth)
     assert set(scores) == set(FLAGS)
     assert scores["safeguarding"]["recall"] >= 0.5
+
+
+def test_batch_prefilters_let_through_every_comment_with_a_flag(corpus):
+    # detect_flags scans a batch with RE2 supersets of the rules before searching in Python:
+    # it must give exactly what the one-comment functions give.
+    texts = corpus["text"].tolist() + [
+        t for name in ("personal_data.csv", "safeguarding.csv", "theme_sentiment.csv")
+        for t in pd.read_csv(REPO / "data" / "flags" / name)["text"]
+    ]
+    flagged = detect_flags(texts)
+    assert [bool(find_personal_data(t)) for t in texts] == ["personal_data" in f for f in flagged]
+    assert [is_safeguarding(t) for t in texts] == ["safeguarding" in f for f in flagged]
