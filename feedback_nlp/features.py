@@ -245,10 +245,15 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 _CACHES = ("_piece_words", "_char_columns")
 
 
+# Pieces follow Zipf's law: a few hundred thousand hold nearly every occurrence, and a fuller
+# cache only costs memory (each worker process holds its own).
+CACHE_PIECES = 200_000
+
+
 def _cache(features, name: str) -> dict:
-    """A per-piece cache kept on the fitted features, emptied when it grows past a million."""
+    """A per-piece cache kept on the fitted features, emptied when it grows past ``CACHE_PIECES``."""
     cache = features.__dict__.setdefault(name, {})
-    if len(cache) > 1_000_000:  # bound memory on endless streams of new words
+    if len(cache) > CACHE_PIECES:  # bound memory on endless streams of new words
         cache.clear()
     return cache
 

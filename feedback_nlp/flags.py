@@ -283,6 +283,10 @@ class SafeguardingMatch:
     cancelled_by: str | None = None
 
 
+# Distinct tokens the safeguarding matcher remembers before it starts afresh.
+_NORM_CACHE_SIZE = 200_000
+
+
 class SafeguardingRules:
     """spaCy Matcher rules for the safeguarding flag, built lazily on first use.
 
@@ -337,6 +341,10 @@ class SafeguardingRules:
     def matches(self, text: str) -> list[SafeguardingMatch]:
         """Every rule match in ``text``, with ``cancelled_by`` set where negation or context cancels it."""
         nlp, matchers, phrases, stems, longest, norm_cache = self._built or self._build()
+        # Every new token adds to spaCy's string store and the norm cache: start afresh now and
+        # then, so that memory stays flat over millions of comments.
+        if len(norm_cache) > _NORM_CACHE_SIZE:
+            nlp, matchers, phrases, stems, longest, norm_cache = self._build()
         doc = nlp.make_doc(text)
         norms = _mark_stems(doc, stems, longest, norm_cache)
         found = []
