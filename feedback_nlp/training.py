@@ -121,7 +121,6 @@ def cross_validate(
     texts = corpus["text"].to_numpy(dtype=object)
     questions = corpus["question"].to_numpy(dtype=object)
     sentiment = corpus["sentiment"].to_numpy(dtype=object)
-    safeguarding = _safeguarding(corpus)
     Y = corpus[list(THEME_IDS)].to_numpy()
     predicted_themes = np.zeros_like(Y)
     predicted_sentiment = np.empty(len(corpus), dtype=object)
@@ -129,7 +128,9 @@ def cross_validate(
     for train_idx, test_idx in tqdm(folds, desc="cross-validation", unit="fold", disable=not progress):
         usable = train_idx[[bool(t and t.strip()) for t in texts[train_idx]]]
         model = config.build_model().fit(
-            texts[usable], Y[usable], sentiment[usable], questions[usable], safeguarding[usable]
+            # No safeguarding labels: these scores are of themes and sentiment only, and the
+            # safeguarding head would cost six more fits a fold.
+            texts[usable], Y[usable], sentiment[usable], questions[usable]
         )
         predicted_themes[test_idx], predicted_sentiment[test_idx] = model.predict(
             texts[test_idx], questions[test_idx]
@@ -174,13 +175,14 @@ def train(
     corpus = corpus.reset_index(drop=True)
     usable = _check_corpus(corpus, config.threshold_folds)
     cv_scores = cross_validate(corpus, config, progress=progress) if config.cv_folds else None
+    flagged = _safeguarding(usable)
     start = time.perf_counter()
     model = config.build_model().fit(
         usable["text"],
         usable[list(THEME_IDS)].to_numpy(),
         usable["sentiment"].to_numpy(dtype=object),
         usable["question"],
-        _safeguarding(usable),
+        flagged,
     )
     card = {
         "training_data": list(sources),
@@ -190,7 +192,7 @@ def train(
             "no_text": len(corpus) - len(usable),
             "with_sentiment": int(usable["sentiment"].isin(SENTIMENTS).sum()),
             "per_theme": {t: int(usable[t].sum()) for t in THEME_IDS},
-            "safeguarding": int(_safeguarding(usable).sum()),
+            "safeguarding": int(flagged.sum()),
         },
         "config": asdict(config),
         "thresholds": dict(zip(THEME_IDS, map(float, model.thresholds_))),
