@@ -8,6 +8,7 @@ functions here are module-level so that a fitted model pickles (see STYLE.md, po
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 
@@ -73,10 +74,10 @@ def _flatten(token_lists) -> tuple[np.ndarray, np.ndarray]:
     return tokens, np.repeat(np.arange(len(token_lists)), lengths)
 
 
-def _gather(lists, codes, docs) -> tuple[np.ndarray, np.ndarray]:
-    """The items of ``lists[code]`` for each code in turn, and the document each came from."""
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    items = np.fromiter(itertools.chain.from_iterable(lists), dtype=object, count=int(lengths.sum()))
+def _gather(arrays, codes, docs, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """The items of ``arrays[code]`` for each code in turn, and the document each came from."""
+    lengths = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+    items = np.concatenate(arrays) if arrays else np.empty(0, dtype=dtype)
     counts = lengths[codes]
     starts = np.cumsum(lengths) - lengths
     positions = np.repeat(starts[codes] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
@@ -107,10 +108,21 @@ def _indicator(rows, columns, shape) -> sp.csr_matrix:
     return counts
 
 
-def _count(vocabulary: pd.Index, terms, docs, n_docs: int) -> sp.csr_matrix:
-    columns = vocabulary.get_indexer(terms)
+def _columns(vocabulary: pd.Index, terms: np.ndarray) -> np.ndarray:
+    """The column of each term in ``vocabulary``, -1 for a term not in it."""
+    # Wrapped as an object Index, the terms are not first converted to pandas' Arrow-backed
+    # strings and back, which costs twice the lookup itself.
+    return vocabulary.get_indexer(pd.Index(terms, dtype=object, copy=False))
+
+
+def _count_found(columns, docs, shape) -> sp.csr_matrix:
+    """Document x term counts of the terms found in the vocabulary (column -1: not found)."""
     found = columns >= 0
-    return _indicator(docs[found], columns[found], (n_docs, len(vocabulary)))
+    return _indicator(docs[found], columns[found], shape)
+
+
+# Question-crossed terms: "q=<kind>" for each comment, "<kind>|<word>" for each of its words.
+_ANSWERED, _CROSS = "q=", "|"
 
 
 class TextFeatures(TransformerMixin, BaseEstimator):
@@ -136,33 +148,55 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.min_df = min_df
         self.max_char_features = max_char_features
 
-    def _terms(self, X) -> dict[str, tuple]:
-        """Per block, every term occurrence and its document; for chars, the pieces of text.
+    def _pieces(self, X) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+        """Every white-space separated piece of every text, as codes into the distinct pieces,
+        and the document each came from.
 
-        Words never span white space, so a comment's words are those of its white-space
-        separated pieces in turn, and each distinct piece is matched once (and remembered).
+        Words never span white space, so a comment's words are those of its pieces in turn:
+        each distinct piece is split into words, and its n-grams made, once.
         """
-        texts = [normalise_text(t) for t in X[:, 0]]
-        pieces, piece_docs = _flatten([t.split() for t in texts])
+        pieces, piece_docs = _flatten([t.lower().translate(_APOSTROPHES).split() for t in X[:, 0]])
         codes, distinct = pd.factorize(pieces)
-        piece_words = _cache(self, "_piece_words")
-        for piece in distinct:
-            if piece not in piece_words:
-                piece_words[piece] = _WORDS.findall(piece)
-        words, word_docs = _gather([piece_words[p] for p in distinct], codes, piece_docs)
+        return codes, distinct, piece_docs
+
+    def fit(self, X, y=None):
+        """Learn each block's vocabulary and idf from training comments."""
+        X = np.asarray(X, dtype=object)
+        codes, distinct, piece_docs = self._pieces(X)
+        words, word_docs = _gather(
+            [np.array(_WORDS.findall(p), dtype=object) for p in distinct], codes, piece_docs, object
+        )
         follows = np.flatnonzero(word_docs[1:] == word_docs[:-1])
         kinds = X[:, 1]
-        return {
+        terms = {
             "words": (
                 np.concatenate([words, words[follows] + " " + words[follows + 1]]),
                 np.concatenate([word_docs, word_docs[follows]]),
             ),
-            "chars": (codes, distinct, piece_docs),
             "question": (
-                np.concatenate(["q=" + kinds, kinds[word_docs] + "|" + words]),
-                np.concatenate([np.arange(len(texts)), word_docs]),
+                np.concatenate([_ANSWERED + kinds, kinds[word_docs] + _CROSS + words]),
+                np.concatenate([np.arange(len(X)), word_docs]),
             ),
         }
+        self.vocabularies_ = {
+            block: _vocabulary(*_frequencies(*terms[block]), self.min_df, None) for block in terms
+        }
+        # Every n-gram any training word has, so the vocabulary can be chosen by frequency.
+        all_grams = pd.Index(pd.unique(np.fromiter(
+            itertools.chain.from_iterable(map(char_ngrams, distinct)), dtype=object
+        )))
+        char_counts = self._char_counts(codes, distinct, piece_docs, len(X), _PieceColumns(all_grams, {}, char_ngrams))
+        self.vocabularies_["chars"] = _vocabulary(
+            all_grams,
+            np.asarray((char_counts > 0).sum(axis=0)).ravel(),
+            np.asarray(char_counts.sum(axis=0)).ravel(),
+            self.min_df,
+            self.max_char_features,
+        )
+        for name in _CACHES:
+            self.__dict__.pop(name, None)
+        self.tfidf_ = [TfidfTransformer(sublinear_tf=True).fit(c) for c in self._counts(X)]
+        return self
 
     def _char_counts(self, codes, distinct, docs, n_docs: int, columns_of) -> sp.csr_matrix:
         """Document x n-gram counts as (document x piece counts) @ (piece x n-gram counts).
@@ -173,9 +207,9 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         by_document = _indicator(docs, codes, (n_docs, len(distinct)))
         columns = columns_of(distinct)
         lengths = np.fromiter(map(len, columns), dtype=np.int64, count=len(columns))
-        by_word = _indicator(
-            np.repeat(np.arange(len(distinct)), lengths),
+        by_word = _count_found(
             np.concatenate(columns) if columns else np.empty(0, dtype=np.int64),
+            np.repeat(np.arange(len(distinct)), lengths),
             (len(distinct), columns_of.width),
         )
         counts = (by_document @ by_word).tocsr()
@@ -184,47 +218,45 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         counts.sort_indices()
         return counts
 
-    def fit(self, X, y=None):
-        """Learn each block's vocabulary and idf from training comments."""
-        X = np.asarray(X, dtype=object)
-        terms = self._terms(X)
-        # Every n-gram any training word has, so the vocabulary can be chosen by frequency.
-        all_grams = pd.Index(pd.unique(np.fromiter(
-            itertools.chain.from_iterable(map(char_ngrams, terms["chars"][1])), dtype=object
-        )))
-        every_gram = _PieceColumns(all_grams, cache={})
-        char_counts = self._char_counts(*terms["chars"], len(X), every_gram)
-        self.vocabularies_ = {
-            block: _vocabulary(*_frequencies(*terms[block]), self.min_df, None)
-            for block in ("words", "question")
-        }
-        self.vocabularies_["chars"] = _vocabulary(
-            all_grams,
-            np.asarray((char_counts > 0).sum(axis=0)).ravel(),
-            np.asarray(char_counts.sum(axis=0)).ravel(),
-            self.min_df,
-            self.max_char_features,
-        )
-        self.__dict__.pop("_char_columns", None)
-        self.tfidf_ = [TfidfTransformer(sublinear_tf=True).fit(c) for c in self._counts(terms, len(X))]
-        return self
+    def _counts(self, X) -> list[sp.csr_matrix]:
+        """Per block, the document x term counts of the fitted vocabulary.
 
-    def _counts(self, terms, n_docs: int) -> list[sp.csr_matrix]:
-        piece_columns = _PieceColumns(self.vocabularies_["chars"], _cache(self, "_char_columns"))
+        Word pairs and question-crossed words are looked up by the integer columns of their
+        words rather than as strings: a pair or crossed term is in its vocabulary only if its
+        words are, and making and hashing those strings was the largest cost of tagging.
+        """
+        codes, distinct, piece_docs = self._pieces(X)
+        n_docs, terms = len(X), self._terms
+        words = _PieceColumns(self.vocabularies_["words"], _cache(self, "_word_columns"), _WORDS.findall)
+        columns, word_docs = _gather(words(distinct), codes, piece_docs, np.int64)
+        known = columns >= 0
+        follows = np.flatnonzero((word_docs[1:] == word_docs[:-1]) & known[:-1] & known[1:])
+        kinds = terms.kind_rows(X[:, 1])
+        chars = _PieceColumns(self.vocabularies_["chars"], _cache(self, "_char_columns"), char_ngrams)
         return [
-            self._char_counts(*terms["chars"], n_docs, piece_columns)
-            if block == "chars"
-            else _count(self.vocabularies_[block], *terms[block], n_docs)
-            for block in BLOCKS
+            _count_found(
+                np.concatenate([columns, terms.pairs(columns[follows], columns[follows + 1])]),
+                np.concatenate([word_docs, word_docs[follows]]),
+                (n_docs, len(self.vocabularies_["words"])),
+            ),
+            self._char_counts(codes, distinct, piece_docs, n_docs, chars),
+            _count_found(
+                np.concatenate([terms.answered[kinds], terms.crossed[kinds[word_docs[known]], columns[known]]]),
+                np.concatenate([np.arange(n_docs), word_docs[known]]),
+                (n_docs, len(self.vocabularies_["question"])),
+            ),
         ]
+
+    @functools.cached_property
+    def _terms(self) -> _TermColumns:
+        return _TermColumns(self.vocabularies_["words"], self.vocabularies_["question"])
 
     def transform(self, X) -> sp.csr_matrix:
         """The (n, n_features) TF-IDF matrix, the three blocks side by side."""
         check_is_fitted(self, "tfidf_")
         X = np.asarray(X, dtype=object)
-        counts = self._counts(self._terms(X), len(X))
         features = sp.hstack(
-            [t.transform(c) for t, c in zip(self.tfidf_, counts)], format="csr", dtype=np.float32
+            [t.transform(c) for t, c in zip(self.tfidf_, self._counts(X))], format="csr", dtype=np.float32
         )
         features.sort_indices()
         return features
@@ -242,7 +274,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         return state
 
 
-_CACHES = ("_piece_words", "_char_columns")
+_CACHES = ("_word_columns", "_char_columns", "_terms")
 
 
 # Pieces follow Zipf's law: a few hundred thousand hold nearly every occurrence, and a fuller
@@ -259,21 +291,64 @@ def _cache(features, name: str) -> dict:
 
 
 class _PieceColumns:
-    """The columns of each piece's char n-grams in ``vocabulary``, remembered per piece."""
+    """The columns in ``vocabulary`` of each piece's terms (words or char n-grams, as
+    ``terms_of`` makes them), -1 for a term not in it, in order, remembered per piece."""
 
-    def __init__(self, vocabulary: pd.Index, cache: dict):
-        self.vocabulary, self.cache, self.width = vocabulary, cache, len(vocabulary)
+    def __init__(self, vocabulary: pd.Index, cache: dict, terms_of):
+        self.vocabulary, self.cache, self.terms_of, self.width = vocabulary, cache, terms_of, len(vocabulary)
 
     def __call__(self, pieces) -> list[np.ndarray]:
         new = [p for p in pieces if p not in self.cache]
         if new:
-            # One bulk lookup for all new pieces: a lookup per piece costs more than its n-grams.
-            grams, owners = _flatten([char_ngrams(p) for p in new])
-            columns = self.vocabulary.get_indexer(grams)
-            found = columns >= 0
-            per_piece = np.split(columns[found], np.cumsum(np.bincount(owners[found], minlength=len(new)))[:-1])
-            self.cache.update(zip(new, per_piece))
+            # One bulk lookup for all new pieces: a lookup per piece costs more than its terms.
+            per_piece = [self.terms_of(p) for p in new]
+            terms, _ = _flatten(per_piece)
+            bounds = np.cumsum([len(t) for t in per_piece])[:-1]
+            self.cache.update(zip(new, np.split(_columns(self.vocabulary, terms), bounds)))
         return [self.cache[p] for p in pieces]
+
+
+def _split_terms(vocabulary: pd.Index, sep: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The column, and the parts before and after ``sep``, of each term holding ``sep``."""
+    at = [j for j, term in enumerate(vocabulary) if sep in term]
+    before, after = [], []
+    for j in at:
+        head, _, tail = vocabulary[j].partition(sep)
+        before.append(head)
+        after.append(tail)
+    return np.array(at, dtype=np.int64), np.array(before, dtype=object), np.array(after, dtype=object)
+
+
+class _TermColumns:
+    """The columns of word pairs and question-crossed words, found from their words' columns.
+
+    A pair or crossed term is counted in as many comments as its words at most, so every term
+    of these vocabularies is made of words in the word vocabulary.
+    """
+
+    def __init__(self, words: pd.Index, question: pd.Index):
+        self._width = len(words)
+        self._pair_columns, firsts, seconds = _split_terms(words, " ")
+        self._pair_keys = pd.Index(_columns(words, firsts) * self._width + _columns(words, seconds))
+
+        crossed_at, crossed_kinds, crossed_words = _split_terms(question, _CROSS)
+        answered = {term.removeprefix(_ANSWERED): j for j, term in enumerate(question) if _CROSS not in term}
+        self._kinds = pd.Index(sorted(answered.keys() | set(crossed_kinds)), dtype=object)
+        # A row per kind seen in training, and a last row of -1 for any other kind.
+        self.answered = np.full(len(self._kinds) + 1, -1, dtype=np.int64)
+        self.answered[self._kinds.get_indexer(list(answered))] = list(answered.values())
+        self.crossed = np.full((len(self._kinds) + 1, self._width), -1, dtype=np.int32)
+        self.crossed[self._kinds.get_indexer(crossed_kinds), _columns(words, crossed_words)] = crossed_at
+
+    def kind_rows(self, kinds) -> np.ndarray:
+        """The row of ``answered`` and ``crossed`` for each question kind."""
+        rows = self._kinds.get_indexer(pd.Index(kinds, dtype=object, copy=False))
+        return np.where(rows >= 0, rows, len(self._kinds))
+
+    def pairs(self, firsts, seconds) -> np.ndarray:
+        """The column of each pair of word columns, -1 for a pair not in the vocabulary."""
+        at = self._pair_keys.get_indexer(firsts * self._width + seconds)
+        return np.where(at >= 0, self._pair_columns[at], -1)
 
 
 def build_features(*, max_char_features: int = 150_000) -> TextFeatures:
