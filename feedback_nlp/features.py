@@ -24,9 +24,14 @@ _APOSTROPHES = str.maketrans(dict.fromkeys("\u2018\u2019\u02bc`", "'"))
 WORD_TOKEN = r"(?u)\b\w[\w']*\b"
 
 
+def _pieces_of(text: str) -> list[str]:
+    """The white-space separated pieces of ``text``, lower-cased, with apostrophes unified."""
+    return text.lower().translate(_APOSTROPHES).split()
+
+
 def normalise_text(text: str) -> str:
     """Lower-case, unify apostrophes and collapse white space: what every feature sees."""
-    return " ".join(text.lower().translate(_APOSTROPHES).split())
+    return " ".join(_pieces_of(text))
 
 
 # The kinds of survey question that change what an answer means: "Nothing" answering "What was
@@ -155,7 +160,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         Words never span white space, so a comment's words are those of its pieces in turn:
         each distinct piece is split into words, and its n-grams made, once.
         """
-        pieces, piece_docs = _flatten([t.lower().translate(_APOSTROPHES).split() for t in X[:, 0]])
+        pieces, piece_docs = _flatten([_pieces_of(t) for t in X[:, 0]])
         codes, distinct = pd.factorize(pieces)
         return codes, distinct, piece_docs
 
