@@ -24,7 +24,11 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from tqdm.auto import tqdm
 
 from .corpus import decode_error_offset
@@ -222,8 +226,8 @@ class _AtomicWriter:
     def write(self, frame: pd.DataFrame) -> None:
         if self.kind == "csv":
             first = self._sink is None
-            self._sink = self._sink or open(self.tmp, "w", encoding="utf-8", newline="")
-            frame.to_csv(self._sink, header=first, index=False)
+            self._sink = self._sink or open(self.tmp, "wb")
+            _write_csv(frame, self._sink, header=first)
         elif self.kind == "excel":
             if self._sink is None:
                 from openpyxl import Workbook
@@ -234,7 +238,6 @@ class _AtomicWriter:
             for row in frame.itertuples(index=False):
                 self._sink.append(list(row))
         else:
-            import pyarrow as pa
             import pyarrow.parquet as pq
 
             table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -253,6 +256,31 @@ class _AtomicWriter:
         if self.kind != "excel" and self._sink is not None:
             self._sink.close()
         self.tmp.unlink(missing_ok=True)
+
+
+def _write_csv(frame: pd.DataFrame, sink, header: bool) -> None:
+    """Append ``frame`` to a binary CSV file as UTF-8, with the header row if asked."""
+    # pandas formats each cell in Python, about 18 us a row of tagged output; Arrow writes in C++
+    # in about 2.5 us. Arrow takes frames of text and numbers only, and quotes every text where
+    # pandas quotes only where needed. Other columns (Excel's mixed cells, dates) go to pandas.
+    if all(isinstance(t, pd.StringDtype) or t.kind in "biuf" for t in frame.dtypes):
+        arrays = [_arrow_text(frame.iloc[:, i]) for i in range(frame.shape[1])]
+        table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
+        pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=header))
+    else:
+        frame.to_csv(sink, header=header, index=False, encoding="utf-8")
+
+
+def _arrow_text(column: pd.Series):
+    """``column`` as an Arrow array, with floats and booleans written as pandas writes them."""
+    if column.dtype.kind == "b":  # Arrow would write "true"
+        return pa.array(np.where(column, "True", "False"))
+    if column.dtype.kind != "f":
+        return pa.array(column)
+    # Arrow writes 0.0 as "0", so scores of 0 and 1 would look like integers; a tiny or huge
+    # number may still be written without pandas' exponent ("0.00001"), which reads back the same.
+    text = pc.cast(pa.array(column), pa.string())
+    return pc.if_else(pc.match_substring_regex(text, r"^-?\d+$"), pc.binary_join_element_wise(text, ".0", ""), text)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from feedback_nlp import ColumnError, InputFileError
-from feedback_nlp.batch import detect_encoding, find_text_column, tag_file
+from feedback_nlp.batch import _write_csv, detect_encoding, find_text_column, tag_file
 from feedback_nlp.tagging import RESULT_COLUMNS
 
 
@@ -63,6 +63,24 @@ def test_quoted_newlines_and_empty_comments_are_kept(tagger, write_csv, tmp_path
     tagged = _read(out)
     assert tagged["comment"].tolist() == ["line one\nline two", "", 'say "hi"']
     assert tagged.loc[1, "themes"] == "" and tagged.loc[1, "sentiment"] == "neutral"
+
+
+@pytest.mark.parametrize("mixed", [None, [1, "two", None, pd.Timestamp("2026-01-05")]])
+def test_csv_chunks_read_back_as_pandas_writes_them(tmp_path, mixed):
+    frame = pd.DataFrame({
+        "text": pd.array(['a, "b"', "line\nbreak", "", "café"], dtype="str"),
+        "score": [0.0, 1.0, float("nan"), 0.5236],
+        "review": [True, False, True, False],
+        "count": [1, 2, 3, -4],
+    })
+    if mixed is not None:  # an Excel column of mixed cells
+        frame["cell"] = pd.Series(mixed, dtype=object)
+    path = tmp_path / "out.csv"
+    with open(path, "wb") as sink:
+        _write_csv(frame.head(2), sink, header=True)
+        _write_csv(frame.tail(2), sink, header=False)
+    frame.to_csv(tmp_path / "pandas.csv", index=False)
+    pd.testing.assert_frame_equal(_read(path), _read(tmp_path / "pandas.csv"))
 
 
 @pytest.mark.parametrize(
