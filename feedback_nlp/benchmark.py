@@ -190,13 +190,16 @@ def synthetic_survey(rows: int, corpus: pd.DataFrame, *, seed: int = 0) -> pd.Da
     )
 
 
-def run_measured(command: list[str], *, poll_seconds: float = 0.1) -> tuple[float, int]:
+def run_measured(command: list[str], *, poll_seconds: float = 1.0) -> tuple[float, int]:
     """Run a command; return its wall time and the peak memory of its process tree.
 
     Memory is the proportional set size (PSS) summed over the process and all its children,
     sampled every ``poll_seconds``: pages that forked workers share with their parent count
     once, so the sum is the memory the command took from the machine (Linux only).
     """
+    # Reading PSS makes the kernel walk each process's pages: about 50 ms for a tagging run's
+    # three processes. Polled every 0.1 s, that took a third of a core from the run it measured;
+    # batch tagging's memory is flat, so a sample a second finds its peak.
     import subprocess
 
     import psutil
