@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from os import PathLike
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -478,6 +479,38 @@ _NOT_NAMES = frozenset(
     Sir Madam Team Dr Mr Mrs Ms Miss Prof Professor Matron Royal General Infirmary Road Street Lane
     Leeds Manchester London Bradford Wales England Scotland Ireland""".split()
 )
+# Words that are not names wherever capitals give no sign of one: at the start of a comment
+# ("Nurses on the day unit ...", "Having the same nurse ...") or written in lower case ("my sister
+# ended up ..."). Built from the project's corpus by scripts/build_common_words.py.
+COMMON_WORDS_PATH = Path(__file__).with_name("common_words.txt")
+_LOWER_RUN = re.compile(r"(?<![\w'])[a-z][a-z'-]+")
+
+
+def common_words(corpus: pd.DataFrame, min_comments: int = 2) -> list[str]:
+    """The words written in lower case in at least ``min_comments`` comments holding no personal data.
+
+    Parameters
+    ----------
+    corpus : DataFrame
+        Labelled comments, as :func:`feedback_nlp.read_corpus` returns them.
+    min_comments : int
+        How many comments a word must be in; one is not enough to trust a lower-case spelling.
+
+    Returns
+    -------
+    list of str
+        Sorted, lower case.
+    """
+    clean = corpus.loc[["personal_data" not in flags for flags in corpus["flags"]], "text"]
+    counts = pd.Series([w for text in clean for w in set(_LOWER_RUN.findall(text))]).value_counts()
+    return sorted(counts.index[counts >= min_comments])
+
+
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    return frozenset(COMMON_WORDS_PATH.read_text(encoding="utf-8").split())
+
+
 # Lower-case words that follow "dr" or "sister" without being a name ("the sister in charge").
 _LOWER_WORDS = (
     "a|an|the|as|in|on|at|and|or|but|was|is|who|said|says|to|of|for|with|had|has|have|came|told|"
@@ -636,13 +669,19 @@ def _name_spans(text: str, present: frozenset[str]) -> Iterable[tuple[int, int]]
                     end -= len(words.pop()) + 1
                 while words and words[0] in _NOT_NAMES and len(words) > 1 and rule.groups:
                     start += len(words.pop(0)) + 1
-                if words and not all(w in _NOT_NAMES or re.fullmatch(_HONORIFIC, w, re.I) for w in words):
+                names = [w for w in words if w not in _NOT_NAMES and not re.fullmatch(_HONORIFIC, w, re.I)]
+                if names and not (_unmarked(names, start) and all(w.lower() in _common_words() for w in names)):
                     yield start, end
     nlp = _ner()
     if nlp is not None:
         for ent in nlp(text).ents:
             if ent.label_ == "PERSON":
                 yield ent.start_char, ent.end_char
+
+
+def _unmarked(words: list[str], start: int) -> bool:
+    """Whether no word of a name found at offset ``start`` has a capital that marks it as a name."""
+    return start == 0 and len(words) == 1 or not any(w[0].isupper() for w in words)
 
 
 def _candidates(text: str, phone_method: str) -> Iterable[tuple[str, int, int]]:

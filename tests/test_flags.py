@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 
 from feedback_nlp.flags import (
+    COMMON_WORDS_PATH,
     PERSONAL_KINDS,
     PersonalItem,
     SafeguardingRules,
+    common_words,
     detect_flags,
     find_personal_data,
     is_safeguarding,
@@ -104,6 +106,33 @@ def test_items_are_in_text_order_and_do_not_overlap(text):
     items = find_personal_data(text)
     assert all(a.end <= b.start for a, b in zip(items, items[1:]))
     assert all(text[i.start:i.end] == i.text for i in items)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Food on the ward was cold.",
+        "Nurses on the day unit were lovely but the wait was long.",
+        "Having the same nurse who was there at diagnosis helped.",
+        "My sister ended up signing the forms.",
+    ],
+)
+def test_common_words_where_capitals_mark_no_name_are_not_names(text):
+    assert not [i for i in find_personal_data(text) if i.kind == "name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [("Jo on reception was lovely.", "Jo"), ("the registrar dr khan told me", "dr khan"),
+     ("Thanks to Hope on the chemo unit.", "Hope")],  # a common word, but its capital counts
+)
+def test_names_where_capitals_mark_none_are_still_found(text, found):
+    assert found in [i.text for i in find_personal_data(text) if i.kind == "name"]
+
+
+def test_shipped_common_words_are_built_from_the_shipped_corpus(corpus):
+    shipped = COMMON_WORDS_PATH.read_text(encoding="utf-8").split()
+    assert shipped == common_words(corpus), "rebuild with: python scripts/build_common_words.py"
 
 
 def test_treatment_date_is_not_a_date_of_birth():
