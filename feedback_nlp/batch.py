@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -261,20 +260,21 @@ class _AtomicWriter:
 def _write_csv(frame: pd.DataFrame, sink, header: bool) -> None:
     """Append ``frame`` to a binary CSV file as UTF-8, with the header row if asked."""
     # pandas formats each cell in Python, about 18 us a row of tagged output; Arrow writes in C++
-    # in about 2.5 us. Arrow takes frames of text and numbers only, and quotes every text where
-    # pandas quotes only where needed. Other columns (Excel's mixed cells, dates) go to pandas.
+    # in about 2.5 us. Arrow takes frames of text, numbers and booleans only, and quotes every
+    # text and float (written as text) where pandas quotes only where needed. Other columns
+    # (Excel's mixed cells, dates) go to pandas, with Arrow's line ending.
     if all(isinstance(t, pd.StringDtype) or t.kind in "biuf" for t in frame.dtypes):
         arrays = [_arrow_text(frame.iloc[:, i]) for i in range(frame.shape[1])]
         table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
         pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=header))
     else:
-        frame.to_csv(sink, header=header, index=False, encoding="utf-8")
+        frame.to_csv(sink, header=header, index=False, encoding="utf-8", lineterminator="\n")
 
 
 def _arrow_text(column: pd.Series):
     """``column`` as an Arrow array, with floats and booleans written as pandas writes them."""
-    if column.dtype.kind == "b":  # Arrow would write "true"
-        return pa.array(np.where(column, "True", "False"))
+    if column.dtype.kind == "b":  # Arrow would write "true"; a missing value stays empty
+        return pc.if_else(pa.array(column), "True", "False")
     if column.dtype.kind != "f":
         return pa.array(column)
     # Arrow writes 0.0 as "0", so scores of 0 and 1 would look like integers; a tiny or huge

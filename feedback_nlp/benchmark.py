@@ -199,7 +199,8 @@ def run_measured(command: list[str], *, poll_seconds: float = 1.0) -> tuple[floa
     """
     # Reading PSS makes the kernel walk each process's pages: about 50 ms for a tagging run's
     # three processes. Polled every 0.1 s, that took a third of a core from the run it measured;
-    # batch tagging's memory is flat, so a sample a second finds its peak.
+    # batch tagging's memory is flat once it runs, so a sample a second finds its steady peak
+    # (a spike shorter than a second, such as forking the workers, can be missed).
     import subprocess
 
     import psutil
@@ -213,7 +214,10 @@ def run_measured(command: list[str], *, poll_seconds: float = 1.0) -> tuple[floa
             peak = max(peak, sum(p.memory_full_info().pss for p in tree))
         except psutil.Error:
             pass  # a worker ended between listing and reading it
-        time.sleep(poll_seconds)
+        try:
+            process.wait(timeout=poll_seconds)  # returns as soon as the command ends
+        except psutil.TimeoutExpired:
+            pass
     seconds = time.perf_counter() - start
     if process.returncode:
         raise RuntimeError(f"{command[0]} exited with code {process.returncode}")

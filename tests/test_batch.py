@@ -72,6 +72,9 @@ def test_csv_chunks_read_back_as_pandas_writes_them(tmp_path, mixed):
         "score": [0.0, 1.0, float("nan"), 0.5236],
         "review": [True, False, True, False],
         "count": [1, 2, 3, -4],
+        # Nullable columns, as pandas reads them back from Parquet.
+        "consent": pd.array([True, None, False, True], dtype="boolean"),
+        "visits": pd.array([1, None, 3, 4], dtype="Int64"),
     })
     if mixed is not None:  # an Excel column of mixed cells
         frame["cell"] = pd.Series(mixed, dtype=object)
