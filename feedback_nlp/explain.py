@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .features import WORD_TOKEN, char_ngrams, normalise_text
+from .features import WORD_TOKEN, char_ngrams, normalise_texts
 from .model import question_kinds
 from .themes import SENTIMENTS, THEME_IDS
 
@@ -101,10 +101,11 @@ class Explainer:
         texts = np.asarray(texts, dtype=object)
         kinds = question_kinds(None if questions is None else np.asarray(questions, dtype=object)[rows], len(rows))
         X = self.model.features_.transform(np.column_stack([texts[rows], kinds])).tocsr()
+        normalised = normalise_texts(texts[rows])
         for row, i in enumerate(rows):
             columns = X.indices[X.indptr[row] : X.indptr[row + 1]]
             values = X.data[X.indptr[row] : X.indptr[row + 1]]
-            pieces = normalise_text(texts[i]).split()
+            pieces = normalised[row].split()
             piece_words = [_WORD.findall(piece) for piece in pieces]
             words = [w for ws in piece_words for w in ws]
             for j in np.flatnonzero(themes[i]):

@@ -670,7 +670,7 @@ def _name_spans(text: str, present: frozenset[str]) -> Iterable[tuple[int, int]]
                 while words and words[0] in _NOT_NAMES and len(words) > 1 and rule.groups:
                     start += len(words.pop(0)) + 1
                 names = [w for w in words if w not in _NOT_NAMES and not re.fullmatch(_HONORIFIC, w, re.I)]
-                if names and not (_unmarked(names, start) and all(w.lower() in _common_words() for w in names)):
+                if names and not (_unmarked(words, start) and all(w.lower() in _common_words() for w in names)):
                     yield start, end
     nlp = _ner()
     if nlp is not None:
@@ -680,8 +680,11 @@ def _name_spans(text: str, present: frozenset[str]) -> Iterable[tuple[int, int]]
 
 
 def _unmarked(words: list[str], start: int) -> bool:
-    """Whether no word of a name found at offset ``start`` has a capital that marks it as a name."""
-    return start == 0 and len(words) == 1 or not any(w[0].isupper() for w in words)
+    """Whether nothing marks the words of a name found at offset ``start`` as a name: no title
+    (bar "sister", also a relation) and no capital but the comment's first letter."""
+    if any(w.lower() != "sister" and re.fullmatch(_HONORIFIC, w, re.I) for w in words):
+        return False
+    return not any(w[0].isupper() for w in words[start == 0:])
 
 
 def _candidates(text: str, phone_method: str) -> Iterable[tuple[str, int, int]]:

@@ -124,6 +124,7 @@ def test_common_words_where_capitals_mark_no_name_are_not_names(text):
 @pytest.mark.parametrize(
     ("text", "found"),
     [("Jo on reception was lovely.", "Jo"), ("the registrar dr khan told me", "dr khan"),
+     ("Dr Young was brilliant.", "Dr Young"), ("dr young told me the news", "dr young"),
      ("Thanks to Hope on the chemo unit.", "Hope")],  # a common word, but its capital counts
 )
 def test_names_where_capitals_mark_none_are_still_found(text, found):
