@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import ColumnError, RoutesError
+from .tagging import SCORE_DECIMALS
 from .themes import FLAGS, SENTIMENTS, THEME_IDS
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ class Router:
         """
         matched = self._matched(
             np.array([[t in tag.themes for t in THEME_IDS]]),
-            {t: np.array([tag.theme_scores[t]]) for t in self.thresholds},
+            {t: np.array([tag.theme_scores[t]]).round(SCORE_DECIMALS) for t in self.thresholds},
             np.array([[s == tag.sentiment for s in SENTIMENTS]]),
             np.array([[f in tag.flags for f in FLAGS]]),
         )[0]

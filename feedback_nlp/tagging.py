@@ -19,6 +19,10 @@ from .metrics import Scores, score
 from .model import CommentModel, decide, load_model, save_model
 from .themes import FLAGS, SENTIMENTS, THEME_IDS
 
+# Theme scores in tables are rounded to this many decimals, and routing of a single tag rounds
+# them the same way, so that a table's route always agrees with the scores it shows.
+SCORE_DECIMALS = 4
+
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "default"
 RESULT_COLUMNS = (
     "themes", "sentiment", *(f"score_{t}" for t in THEME_IDS), "flags", "needs_review", "review_reasons"
@@ -243,7 +247,7 @@ class Tagger:
         out["themes"] = [";".join(t for t, on in zip(THEME_IDS, row) if on) for row in tagged.themes]
         out["sentiment"] = tagged.sentiments
         for j, theme in enumerate(THEME_IDS):
-            out[f"score_{theme}"] = tagged.theme_scores[:, j].round(4)
+            out[f"score_{theme}"] = tagged.theme_scores[:, j].round(SCORE_DECIMALS)
         out["flags"] = [";".join(f) for f in tagged.flags]
         out["needs_review"] = [bool(r) for r in tagged.review_reasons]
         out["review_reasons"] = [";".join(r) for r in tagged.review_reasons]

@@ -11,7 +11,7 @@ import pytest
 
 from feedback_nlp.exceptions import ColumnError, RoutesError
 from feedback_nlp.routing import Destination, Route, Router, _key_lines, _line_of, load_routes
-from feedback_nlp.tagging import Tag
+from feedback_nlp.tagging import SCORE_DECIMALS, Tag
 from feedback_nlp.themes import FLAGS, SENTIMENTS, THEME_IDS
 
 from .conftest import REPO
@@ -73,7 +73,7 @@ def as_frame(tags) -> pd.DataFrame:
             "comment": [f"comment {i}" for i in range(len(tags))],
             "themes": [";".join(t.themes) for t in tags],
             "sentiment": [t.sentiment for t in tags],
-            **{f"score_{th}": [t.theme_scores[th] for t in tags] for th in THEME_IDS},
+            **{f"score_{th}": [float(np.round(t.theme_scores[th], SCORE_DECIMALS)) for t in tags] for th in THEME_IDS},
             "flags": [";".join(t.flags) for t in tags],
             "needs_review": [t.needs_review for t in tags],
             "review_reasons": [";".join(t.review_reasons) for t in tags],
@@ -192,6 +192,13 @@ def test_a_higher_threshold_drops_a_theme_the_model_assigned(tmp_path):
 
 def test_a_score_equal_to_the_threshold_counts(tmp_path):
     assert keys(routes(tmp_path, THRESHOLD).route(make_tag(scores={"access": 0.3}))) == ["access"]
+
+
+def test_a_score_shown_as_the_threshold_counts_in_route_and_route_frame(tmp_path):
+    router = routes(tmp_path, THRESHOLD)
+    tag = make_tag(scores={"access": 0.29996})  # tables show it as 0.3
+    assert keys(router.route(tag)) == ["access"]
+    assert list(router.route_frame(as_frame([tag]))["route"]) == ["access"]
 
 
 def test_themes_without_a_threshold_keep_the_models_decision(tmp_path):
