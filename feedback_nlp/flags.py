@@ -563,19 +563,22 @@ def _words_of(*patterns: str) -> frozenset[str]:
 # it implies (or None). Most name patterns need a capitalised word after a word, comma or colon.
 _HONORIFIC_WORDS = _words_of(_HONORIFIC)
 _CAPITAL_AFTER_WORD = re.compile(r"[A-Za-z:,] \(?[A-Z][a-z]")
+# "Kev the porter", "Jo on reception"; "- Sheila," (these two are also in _PERSONAL_GATE).
+_NAME_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?: and [A-Z][a-z]+)? (?:the|on|in|who) ")
+_SIGNED_NAME = re.compile(r"[,-] [A-Z][a-z]+[,.]")
 _NAME_GATES: tuple[tuple[frozenset[str] | None, re.Pattern | None], ...] = (
     (_HONORIFIC_WORDS, None),
     (_HONORIFIC_WORDS, None),
     (_words_of(_ROLE), _CAPITAL_AFTER_WORD),
     (_words_of(_RELATION), _CAPITAL_AFTER_WORD),
     (None, re.compile(r" \([A-Z]")),
-    (None, re.compile(r"[A-Z][a-z]+(?: and [A-Z][a-z]+)? (?:the|on|in|who) ")),
+    (None, _NAME_BEFORE_WORD),
     (frozenset({"thanks", "thank", "especially", "ask", "contact", "call", "ring", "speak"}), _CAPITAL_AFTER_WORD),
     (frozenset({"name", "names", "am", "m", "thanks", "me", "patient", "re"}), _CAPITAL_AFTER_WORD),
     (None, None),
     # A name before contact details: a digit, an "@", NHS, DOB, born, date of birth.
     (frozenset({"nhs", "dob", "d", "born", "birth", "@", *"0123456789"}), None),
-    (None, re.compile(r"[,-] [A-Z][a-z]+[,.]")),
+    (None, _SIGNED_NAME),
     (frozenset({"mrs", "mr", "ms", "miss"}), None),
 )
 _NAME_RULES = tuple(zip(_NAME_PATTERNS, _NAME_GATES, strict=True))
@@ -604,12 +607,12 @@ _PERSONAL_GATE = "|".join((
     rf"(?i:\b(?:{_HONORIFIC}))\.? [A-Za-z]",
     rf"(?i:\b{_ROLE}),? \(?[A-Z][a-z]",
     rf"(?i:\b{_RELATION}),? \(?[A-Z][a-z]",
-    _NAME_GATES[5][1].pattern,
+    _NAME_BEFORE_WORD.pattern,
     r"(?i:\b(?:thanks?|especially|ask|contact|call|ring|speak)\b)[^.!?]{0,12}[A-Z][a-z]",
     r"(?i:\b(?:my name is|i am|i'm|names?:?|thanks from|me,|patient:?|re:?)) \(?[A-Z][a-z]",
     r"^[A-Z][a-z]+ [A-Z][a-z]+",
     r"[,.;:] [A-Z][a-z]+ [A-Z][a-z]+",
-    _NAME_GATES[10][1].pattern,
+    _SIGNED_NAME.pattern,
 ))
 
 
