@@ -687,7 +687,7 @@ def _unmarked(words: list[str], start: int) -> bool:
     (bar "sister", also a relation) and no capital but the comment's first letter."""
     if any(w.lower() != "sister" and re.fullmatch(_HONORIFIC, w, re.I) for w in words):
         return False
-    return not any(w[0].isupper() for w in words[start == 0:])
+    return not any(w[0].isupper() for w in (words[1:] if start == 0 else words))
 
 
 def _candidates(text: str, phone_method: str) -> Iterable[tuple[str, int, int]]:
