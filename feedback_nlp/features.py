@@ -83,13 +83,6 @@ def char_ngrams(token: str, ngram_range=(3, 4)) -> list[str]:
     return grams
 
 
-def _flatten(token_lists) -> tuple[np.ndarray, np.ndarray]:
-    """Tokens of all documents in one array, and the document each came from."""
-    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-    tokens = np.fromiter(itertools.chain.from_iterable(token_lists), dtype=object, count=int(lengths.sum()))
-    return tokens, np.repeat(np.arange(len(token_lists)), lengths)
-
-
 def _gather(arrays, codes, docs, dtype) -> tuple[np.ndarray, np.ndarray]:
     """The items of ``arrays[code]`` for each code in turn, and the document each came from."""
     lengths = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
@@ -322,9 +315,9 @@ class _PieceColumns:
         if new:
             # One bulk lookup for all new pieces: a lookup per piece costs more than its terms.
             per_piece = [self.terms_of(p) for p in new]
-            terms, _ = _flatten(per_piece)
-            bounds = np.cumsum([len(t) for t in per_piece])[:-1]
-            self.cache.update(zip(new, np.split(_columns(self.vocabulary, terms), bounds)))
+            lengths = np.fromiter(map(len, per_piece), dtype=np.int64, count=len(per_piece))
+            terms = np.fromiter(itertools.chain.from_iterable(per_piece), dtype=object, count=int(lengths.sum()))
+            self.cache.update(zip(new, np.split(_columns(self.vocabulary, terms), np.cumsum(lengths)[:-1])))
         return [self.cache[p] for p in pieces]
 
 
