@@ -261,8 +261,8 @@ def _write_csv(frame: pd.DataFrame, sink, header: bool) -> None:
     """Append ``frame`` to a binary CSV file as UTF-8, with the header row if asked."""
     # pandas formats each cell in Python, about 18 us a row of tagged output; Arrow writes in C++
     # in about 2.5 us. Arrow takes frames of text, numbers and booleans only, and quotes every
-    # text and float (written as text) where pandas quotes only where needed. Other columns
-    # (Excel's mixed cells, dates) go to pandas, with Arrow's line ending.
+    # text, float and boolean (the last two written as text) where pandas quotes only where
+    # needed. Other columns (Excel's mixed cells, dates) go to pandas, with Arrow's line ending.
     if all(isinstance(t, pd.StringDtype) or t.kind in "biuf" for t in frame.dtypes):
         arrays = [_arrow_text(frame.iloc[:, i]) for i in range(frame.shape[1])]
         table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
