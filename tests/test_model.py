@@ -59,13 +59,15 @@ def test_safeguarding_head_keeps_its_recall_on_training_folds_and_needs_enough_f
     from feedback_nlp.model import MIN_SAFEGUARDING, SAFEGUARDING_RECALL, CommentModel
     from feedback_nlp.themes import THEME_IDS
 
+    def safeguarding(table):
+        return table["flags"].str.split(";").map(lambda flags: "safeguarding" in flags).to_numpy(dtype=bool)
+
     # The sample plus every comment the corpus flags, so that the head has its real labels to
     # learn from whichever comments the sample drew.
-    is_flagged = corpus["flags"].str.split(";").map(lambda flags: "safeguarding" in flags)
-    data = pd.concat([small_corpus, corpus[is_flagged]]).drop_duplicates("text").reset_index(drop=True)
+    data = pd.concat([small_corpus, corpus[safeguarding(corpus)]]).drop_duplicates("text").reset_index(drop=True)
     texts, themes = data["text"], data[list(THEME_IDS)].to_numpy()
     sentiment = data["sentiment"].to_numpy(dtype=object)
-    flagged = data["flags"].str.split(";").map(lambda flags: "safeguarding" in flags).to_numpy(dtype=bool)
+    flagged = safeguarding(data)
     assert flagged.sum() >= MIN_SAFEGUARDING
     model = CommentModel().fit(texts, themes, sentiment, None, flagged)
     scores = model.analyse(texts).safeguarding
