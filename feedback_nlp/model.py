@@ -21,6 +21,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import scipy
+import scipy.sparse as sp
 import sklearn
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
@@ -29,6 +30,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.utils.validation import check_is_fitted
 
+from .embeddings import SentenceEmbeddings, encoder_versions
 from .exceptions import ModelError
 from .features import QUESTION_KINDS, build_features, question_kind
 from .themes import EMPTY_SENTIMENT, FLAGS, SENTIMENTS, THEME_IDS
@@ -36,7 +38,7 @@ from .themes import EMPTY_SENTIMENT, FLAGS, SENTIMENTS, THEME_IDS
 ARTEFACT = "model.joblib"
 CARD = "model.json"
 # Bumped when the artefact's layout changes, so that an old folder is refused, not misread.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 # The safeguarding head is trained only when the data has this many flagged comments, and its
@@ -75,6 +77,9 @@ class CommentModel(BaseEstimator):
         Folds of the training data on which each theme's threshold is chosen.
     max_char_features : int
         Cap on the character n-gram vocabulary.
+    embeddings : str, optional
+        A sentence encoder (a key of :data:`feedback_nlp.embeddings.ENCODERS`) whose embeddings
+        join the TF-IDF features; needs the ``embeddings`` extra. None: TF-IDF only.
     random_state : int
         Seed for every random choice, so the same data gives the same model.
     """
@@ -86,12 +91,14 @@ class CommentModel(BaseEstimator):
         sentiment_C: float = 4.0,
         threshold_folds: int = 5,
         max_char_features: int = 150_000,
+        embeddings: str | None = None,
         random_state: int = 0,
     ):
         self.theme_C = theme_C
         self.sentiment_C = sentiment_C
         self.threshold_folds = threshold_folds
         self.max_char_features = max_char_features
+        self.embeddings = embeddings
         self.random_state = random_state
 
     def fit(self, texts, themes, sentiment, questions=None, safeguarding=None):
@@ -118,8 +125,11 @@ class CommentModel(BaseEstimator):
         themes = np.asarray(themes, dtype=np.int8)
         sentiment = np.asarray(sentiment, dtype=object)
         self.features_ = build_features(max_char_features=self.max_char_features)
+        self.embeddings_ = None if self.embeddings is None else SentenceEmbeddings(self.embeddings)
         texts = np.asarray(texts, dtype=object)
-        X = self.features_.fit_transform(np.column_stack([texts, question_kinds(questions, len(texts))]))
+        X = self._joined(
+            self.features_.fit_transform(np.column_stack([texts, question_kinds(questions, len(texts))])), texts
+        )
 
         theme_head = OneVsRestClassifier(
             LogisticRegression(
@@ -151,6 +161,13 @@ class CommentModel(BaseEstimator):
         )
         self.safeguarding_, self.safeguarding_threshold_ = self._fit_safeguarding(X, safeguarding)
         return self
+
+    def _joined(self, X, texts) -> sp.csr_matrix:
+        """The TF-IDF features ``X`` of ``texts``, with their sentence embeddings after them when
+        the model has an encoder (after, so that the word block's columns stay the first)."""
+        if self.embeddings_ is None:
+            return X
+        return sp.hstack([X, self.embeddings_.transform(texts)], format="csr")
 
     def _fit_safeguarding(self, X, flagged):
         """The safeguarding head and its threshold, or (None, inf) without enough flagged rows."""
@@ -198,7 +215,9 @@ class CommentModel(BaseEstimator):
         known_terms = np.zeros(len(distinct_pairs), dtype=np.int64)
         safeguarding = np.zeros(len(distinct_pairs))
         if said.any():
-            X = self.features_.transform(np.column_stack([pair_texts[said], pair_kinds[said]]))
+            X = self._joined(
+                self.features_.transform(np.column_stack([pair_texts[said], pair_kinds[said]])), pair_texts[said]
+            )
             theme_scores[said] = self.themes_.predict_proba(X)
             sentiment_scores[said] = self.sentiment_.predict_proba(X)[:, self.sentiment_order_]
             if self.safeguarding_ is not None:
@@ -331,7 +350,8 @@ def load_model(directory: str | PathLike) -> tuple[CommentModel, dict]:
     ------
     ModelError
         The card is missing, was made for other labels, another format or another
-        scikit-learn, or the artefact's sha256 differs from the card's.
+        scikit-learn, needs a sentence encoder that is not installed, or the artefact's sha256
+        differs from the card's.
     """
     directory = Path(directory)
     card = read_card(directory)
@@ -348,6 +368,12 @@ def load_model(directory: str | PathLike) -> tuple[CommentModel, dict]:
             f"built with scikit-learn {built_with}, running {sklearn.__version__}: "
             "install that version or retrain"
         )
+    encoder = (card.get("embeddings") or {}).get("encoder")
+    if encoder is not None:
+        try:
+            encoder_versions(encoder)
+        except (ModelError, ValueError) as err:
+            problems.append(str(err))
     artefact = directory / card.get("artefact", {}).get("file", ARTEFACT)
     if not artefact.is_file():
         problems.append(f"artefact {artefact.name} is missing")

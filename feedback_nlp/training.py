@@ -13,6 +13,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .corpus import CORPUS_COLUMNS, read_corpus
+from .embeddings import ENCODERS, check_encoder, encoder_versions
 from .exceptions import CorpusError
 from .metrics import Scores, score
 from .model import CommentModel, multilabel_folds, sha256_file
@@ -36,6 +37,9 @@ class TrainingConfig:
         Inverse regularisation strength of the theme and sentiment classifiers.
     max_char_features : int
         Cap on the character n-gram vocabulary.
+    embeddings : str, optional
+        A sentence encoder whose embeddings join the TF-IDF features (``"minilm"``; needs the
+        ``embeddings`` extra, and tags about a hundredth as fast). None: TF-IDF only.
     """
 
     seed: int = 0
@@ -44,6 +48,7 @@ class TrainingConfig:
     theme_C: float = 4.0
     sentiment_C: float = 4.0
     max_char_features: int = 150_000
+    embeddings: str | None = None
 
     def __post_init__(self):
         if self.cv_folds == 1 or self.cv_folds < 0:
@@ -55,6 +60,8 @@ class TrainingConfig:
                 raise ValueError(f"{name} must be > 0; got {getattr(self, name)}")
         if self.max_char_features < 1:
             raise ValueError(f"max_char_features must be >= 1; got {self.max_char_features}")
+        if self.embeddings is not None:
+            check_encoder(self.embeddings)
 
     def build_model(self) -> CommentModel:
         """An unfitted model with these settings."""
@@ -63,6 +70,7 @@ class TrainingConfig:
             sentiment_C=self.sentiment_C,
             threshold_folds=self.threshold_folds,
             max_char_features=self.max_char_features,
+            embeddings=self.embeddings,
             random_state=self.seed,
         )
 
@@ -174,6 +182,12 @@ def train(
     """
     corpus = corpus.reset_index(drop=True)
     usable = _check_corpus(corpus, config.threshold_folds)
+    # Before the minutes of cross-validation: a missing encoder fails here, naming the extra.
+    embeddings = None if config.embeddings is None else {
+        "encoder": config.embeddings,
+        "model": ENCODERS[config.embeddings][1],
+        "versions": encoder_versions(config.embeddings),
+    }
     cv_scores = cross_validate(corpus, config, progress=progress) if config.cv_folds else None
     flagged = _safeguarding(usable)
     start = time.perf_counter()
@@ -195,6 +209,7 @@ def train(
             "safeguarding": int(flagged.sum()),
         },
         "config": asdict(config),
+        "embeddings": embeddings,
         "thresholds": dict(zip(THEME_IDS, map(float, model.thresholds_))),
         # inf: no safeguarding head (too few flagged comments); JSON has no inf, so null.
         "safeguarding_threshold": None

