@@ -13,6 +13,7 @@ first byte that cannot be read.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import tempfile
@@ -31,6 +32,7 @@ import pyarrow.csv as pa_csv
 from tqdm.auto import tqdm
 
 from .corpus import decode_error_offset
+from .embeddings import limit_threads
 from .exceptions import ColumnError, InputFileError
 from .routing import Router
 from .tagging import Tagger
@@ -304,6 +306,12 @@ _worker_job: _Job | None = None
 def _start_worker(job: _Job) -> None:
     global _worker_job
     _worker_job = job
+    if _uses_torch(job):
+        limit_threads(1)  # torch would otherwise start a thread a core in every worker
+
+
+def _uses_torch(job: _Job) -> bool:
+    return job.tagger.model.embeddings_ is not None
 
 
 def _tag_chunk(frame: pd.DataFrame) -> pd.DataFrame:
@@ -315,7 +323,11 @@ def _tag_chunks(job: _Job, frames, n_jobs: int) -> Iterator[pd.DataFrame]:
     if n_jobs == 1:
         yield from map(job, frames)
         return
-    with ProcessPoolExecutor(n_jobs, initializer=_start_worker, initargs=(job,)) as pool:
+    # A forked child of a process that has used torch hangs in torch's thread pool: a model with
+    # a sentence encoder gets newly started workers instead (which, as ever with "spawn", need
+    # a calling script's work under `if __name__ == "__main__":`).
+    context = multiprocessing.get_context("spawn") if _uses_torch(job) else None
+    with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_start_worker, initargs=(job,)) as pool:
         pending = deque()
         for frame in frames:
             pending.append(pool.submit(_tag_chunk, frame))

@@ -10,10 +10,10 @@ import warnings
 
 from .batch import CHUNK_ROWS, ENCODINGS, tag_file
 from .corpus import FORMATS, read_corpus
+from .embeddings import ENCODERS
 from .exceptions import FeedbackNLPError
 from .routing import load_routes
 from .tagging import REVIEW_MARGIN, load
-from .embeddings import ENCODERS
 from .training import TrainingConfig, train_files
 
 
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--embeddings",
         choices=sorted(ENCODERS),
         help="join a sentence encoder's embeddings to the TF-IDF features (the embeddings extra; "
-        "tags about a hundredth as fast)",
+        "tags about 200 times slower)",
     )
     train.set_defaults(run=_train)
 

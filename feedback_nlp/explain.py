@@ -3,7 +3,9 @@
 Evidence is exact for the linear theme heads: a theme's decision is the sum over features of
 feature value x weight, so each word of the comment is credited with its own word and question
 features, its share of the bigrams' and of the character n-grams' contributions. The words or
-two-word phrases with the largest credit are the evidence.
+two-word phrases with the largest credit are the evidence. A model with sentence embeddings
+(see :mod:`feedback_nlp.embeddings`) also weighs the comment's embedding, which no word can be
+credited with: its evidence is the words' part of the decision only.
 
 Per-theme sentiment splits a comment into clauses (sentences, and at "but", "however", ...),
 scores each clause with the same model, and gives each theme the sentiment of the clauses about

@@ -30,7 +30,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from .embeddings import SentenceEmbeddings, encoder_versions
+from .embeddings import ENCODERS, SentenceEmbeddings, encoder_versions
 from .exceptions import ModelError
 from .features import QUESTION_KINDS, build_features, question_kind
 from .themes import EMPTY_SENTIMENT, FLAGS, SENTIMENTS, THEME_IDS
@@ -343,6 +343,23 @@ def read_card(directory: str | PathLike) -> dict:
         raise ModelError(f"{path}: not valid JSON ({err})") from None
 
 
+def _encoder_problems(embeddings: dict | None) -> list[str]:
+    """Why the sentence encoder a card names cannot be used as it was trained, if it cannot."""
+    if not embeddings:
+        return []
+    name = embeddings.get("encoder")
+    try:
+        installed = encoder_versions(name)
+    except ValueError as err:  # ModelError too: a package is missing
+        return [str(err)]
+    # Other weights would give other vectors, which the trained heads would misread.
+    distribution = ENCODERS[name].distribution
+    trained = embeddings.get("versions", {}).get(distribution)
+    if trained != installed[distribution]:
+        return [f"trained with {distribution} {trained}, running {installed[distribution]}: install that version or retrain"]
+    return []
+
+
 def load_model(directory: str | PathLike) -> tuple[CommentModel, dict]:
     """Check a model folder against its card, then load it.
 
@@ -358,7 +375,7 @@ def load_model(directory: str | PathLike) -> tuple[CommentModel, dict]:
     problems = []
     if card.get("format_version") != FORMAT_VERSION:
         problems.append(
-            f"model format {card.get('format_version')!r}, this library reads {FORMAT_VERSION}"
+            f"model format {card.get('format_version')!r}, this library reads {FORMAT_VERSION}: retrain it"
         )
     if card.get("labels") != label_set():
         problems.append(f"labels {card.get('labels')} differ from this library's {label_set()}")
@@ -368,12 +385,7 @@ def load_model(directory: str | PathLike) -> tuple[CommentModel, dict]:
             f"built with scikit-learn {built_with}, running {sklearn.__version__}: "
             "install that version or retrain"
         )
-    encoder = (card.get("embeddings") or {}).get("encoder")
-    if encoder is not None:
-        try:
-            encoder_versions(encoder)
-        except (ModelError, ValueError) as err:
-            problems.append(str(err))
+    problems.extend(_encoder_problems(card.get("embeddings")))
     artefact = directory / card.get("artefact", {}).get("file", ARTEFACT)
     if not artefact.is_file():
         problems.append(f"artefact {artefact.name} is missing")

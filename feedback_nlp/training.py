@@ -39,7 +39,7 @@ class TrainingConfig:
         Cap on the character n-gram vocabulary.
     embeddings : str, optional
         A sentence encoder whose embeddings join the TF-IDF features (``"minilm"``; needs the
-        ``embeddings`` extra, and tags about a hundredth as fast). None: TF-IDF only.
+        ``embeddings`` extra, and tags about 200 times slower). None: TF-IDF only.
     """
 
     seed: int = 0
@@ -185,7 +185,7 @@ def train(
     # Before the minutes of cross-validation: a missing encoder fails here, naming the extra.
     embeddings = None if config.embeddings is None else {
         "encoder": config.embeddings,
-        "model": ENCODERS[config.embeddings][1],
+        "model": ENCODERS[config.embeddings].model,
         "versions": encoder_versions(config.embeddings),
     }
     cv_scores = cross_validate(corpus, config, progress=progress) if config.cv_folds else None

@@ -17,7 +17,7 @@ from datetime import date
 
 from feedback_nlp import EmptyTextWarning, TrainingConfig, read_corpus
 from feedback_nlp.benchmark import NHSReference, ProjectModel, TfidfLogistic, Vader, compare, format_table
-from feedback_nlp.embeddings import ENCODERS
+from feedback_nlp.embeddings import ENCODERS, encoder_versions
 
 
 def main(argv=None) -> int:
@@ -32,6 +32,8 @@ def main(argv=None) -> int:
                         help="also cross-validate the shipped pipeline with this sentence encoder")
     args = parser.parse_args(argv)
 
+    if args.embeddings:
+        encoder_versions(args.embeddings)  # a missing extra fails now, not after the other rows
     warnings.simplefilter("ignore", EmptyTextWarning)
     data = read_corpus(args.data, format=args.format)
     corpus = read_corpus(args.corpus)

