@@ -151,7 +151,8 @@ class Tagger:
     def tag(self, text: str | None, question: str | None = None, *, explain: bool = False) -> Tag:
         """Tag one comment, optionally with the survey question it answers.
 
-        The same result as its entry in :meth:`tag_many` with the same arguments.
+        The same result as its entry in :meth:`tag_many` with the same arguments (for a model
+        with sentence embeddings, scores to about 1e-6: see :mod:`feedback_nlp.embeddings`).
         """
         return self.tag_many([text], None if question is None else [question], explain=explain)[0]
 
