@@ -356,7 +356,8 @@ def _encoder_problems(embeddings: dict | None) -> list[str]:
     distribution = ENCODERS[name].distribution
     trained = embeddings.get("versions", {}).get(distribution)
     if trained != installed[distribution]:
-        return [f"trained with {distribution} {trained}, running {installed[distribution]}: install that version or retrain"]
+        running = installed[distribution]
+        return [f"trained with {distribution} {trained}, running {running}: install that version or retrain"]
     return []
 
 
