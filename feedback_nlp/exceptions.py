@@ -28,6 +28,10 @@ class InputFileError(FeedbackNLPError, ValueError):
     """A file to tag cannot be read as a table."""
 
 
+class OutputFileError(FeedbackNLPError, OSError):
+    """An output file or folder cannot be written: no permission, a full disk, a bad path."""
+
+
 class ModelError(FeedbackNLPError, ValueError):
     """A model folder is missing, incomplete, or does not match its model card."""
 

@@ -280,11 +280,19 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         return np.array([f"{b}:{t}" for b in BLOCKS for t in self.vocabularies_[b]], dtype=object)
 
     def __getstate__(self):
-        # The caches are rebuilt on use; pickling them would only bloat saved models.
-        state = super().__getstate__()
+        # The caches are rebuilt on use; saving them would only bloat saved models.
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ gives __dict__ itself
         for name in _CACHES:
             state.pop(name, None)
+        if "vocabularies_" in state:
+            # Plain arrays of text: a model file (skops) holds numpy arrays, not pandas objects.
+            state["vocabularies_"] = {b: np.asarray(v, dtype=str) for b, v in state["vocabularies_"].items()}
         return state
+
+    def __setstate__(self, state):
+        if "vocabularies_" in state:
+            state = {**state, "vocabularies_": {b: pd.Index(v, dtype=object) for b, v in state["vocabularies_"].items()}}
+        super().__setstate__(state)
 
 
 _CACHES = ("_word_columns", "_char_columns", "_terms")

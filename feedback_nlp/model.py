@@ -1,27 +1,36 @@
 """The comment model (features, a yes/no decision per theme, a sentiment head) and its folder.
 
-A model folder holds ``model.joblib`` (the fitted :class:`CommentModel`) and ``model.json``, its
+A model folder holds ``model.skops`` (the fitted :class:`CommentModel`) and ``model.json``, its
 model card: labels, creation time, library versions, training files with their sha256, metrics,
-and the sha256 of the artefact. Loading checks the card before it unpickles anything.
+and the sha256 of the artefact. Loading checks the card, then reads the artefact with skops,
+which builds only the types it is told to trust (scikit-learn's, numpy's, and this library's
+:data:`TRUSTED_TYPES`) and refuses any other before creating it: unlike a pickle, a crafted
+model file cannot run code. The artefact must lie in the folder itself.
 
-joblib files are pickles, and unpickling runs code: load only models from a source you trust.
+A folder is written whole or not at all: into a temporary folder beside it, moved into place
+when complete.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+import shutil
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from os import PathLike
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 import scipy
 import scipy.sparse as sp
+import skops
+import skops.io
 import sklearn
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
@@ -31,14 +40,21 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from .embeddings import ENCODERS, SentenceEmbeddings, encoder_versions
-from .exceptions import ModelError
+from .exceptions import ModelError, OutputFileError
 from .features import QUESTION_KINDS, build_features, question_kind
 from .themes import EMPTY_SENTIMENT, FLAGS, SENTIMENTS, THEME_IDS
 
-ARTEFACT = "model.joblib"
+ARTEFACT = "model.skops"
 CARD = "model.json"
 # Bumped when the artefact's layout changes, so that an old folder is refused, not misread.
-FORMAT_VERSION = 4
+# 5: skops instead of a joblib pickle.
+FORMAT_VERSION = 5
+# This library's own classes in a model file; skops trusts scikit-learn's and numpy's itself.
+TRUSTED_TYPES = (
+    "feedback_nlp.model.CommentModel",
+    "feedback_nlp.features.TextFeatures",
+    "feedback_nlp.embeddings.SentenceEmbeddings",
+)
 
 
 # The safeguarding head is trained only when the data has this many flagged comments, and its
@@ -205,7 +221,9 @@ class CommentModel(BaseEstimator):
         pair_codes = text_codes * len(QUESTION_KINDS_SORTED) + kind_codes
         # Missing texts have text code -1, so negative pair codes: all get the empty answer.
         distinct_pairs, codes = np.unique(np.where(text_codes < 0, -1, pair_codes), return_inverse=True)
-        pair_texts = np.asarray(distinct_texts, dtype=object)[np.maximum(distinct_pairs, 0) // len(QUESTION_KINDS_SORTED)]
+        # Missing texts index the "" appended last, which also serves a batch with no text at all.
+        texts_and_blank = np.append(np.asarray(distinct_texts, dtype=object), "")
+        pair_texts = texts_and_blank[np.where(distinct_pairs >= 0, distinct_pairs // len(QUESTION_KINDS_SORTED), -1)]
         pair_kinds = QUESTION_KINDS_SORTED[distinct_pairs % len(QUESTION_KINDS_SORTED)]
         said = (distinct_pairs >= 0) & np.array([bool(t.strip()) for t in pair_texts], dtype=bool)
 
@@ -301,7 +319,7 @@ def library_versions() -> dict[str, str]:
         "scikit-learn": sklearn.__version__,
         "numpy": np.__version__,
         "scipy": scipy.__version__,
-        "joblib": joblib.__version__,
+        "skops": skops.__version__,
     }
 
 
@@ -310,26 +328,82 @@ def label_set() -> dict[str, list[str]]:
     return {"themes": list(THEME_IDS), "sentiments": list(SENTIMENTS), "flags": list(FLAGS)}
 
 
-def save_model(model: CommentModel, card: dict, directory: str | PathLike) -> Path:
-    """Write ``model.joblib`` and ``model.json`` into ``directory`` (created if missing).
+def check_model_folder(directory: str | PathLike, *, overwrite: bool = False) -> Path:
+    """Refuse, before any work, a model folder that cannot be written or would replace another.
 
-    The card is completed with the format version, labels, versions, creation time and the
-    artefact's sha256, which :func:`load_model` checks.
+    Raises
+    ------
+    OutputFileError
+        ``directory`` is a file, a folder that is not empty (unless ``overwrite``), or its
+        parent cannot be created or written to.
     """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    artefact = directory / ARTEFACT
-    joblib.dump(model, artefact, compress=3)
-    card = {
-        "format_version": FORMAT_VERSION,
-        "labels": label_set(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "versions": library_versions(),
-        **card,
-        "artefact": {"file": ARTEFACT, "sha256": sha256_file(artefact)},
-    }
-    (directory / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    if directory.exists() and not directory.is_dir():
+        raise OutputFileError(f"{directory}: is a file, not a model folder")
+    if directory.is_dir() and any(directory.iterdir()) and not overwrite:
+        raise OutputFileError(
+            f"{directory}: the folder exists and is not empty; choose a new folder, or pass "
+            "--overwrite (overwrite=True) to replace what is in it"
+        )
+    parent = directory.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputFileError(f"{parent}: cannot create it ({err.strerror or err})") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputFileError(f"{parent}: no permission to write a model folder here")
     return directory
+
+
+def save_model(model: CommentModel, card: dict, directory: str | PathLike, *, overwrite: bool = False) -> dict:
+    """Write ``model.skops`` and ``model.json`` into the folder ``directory``, whole or not at all.
+
+    The card is completed with the format version, labels, versions, creation time and the
+    artefact's sha256, which :func:`load_model` checks; the completed card is returned.
+    An existing non-empty folder is replaced only with ``overwrite``.
+
+    Raises
+    ------
+    OutputFileError
+        See :func:`check_model_folder`; or the disk filled or failed while writing, in which
+        case nothing is left behind and an existing folder is unchanged.
+    """
+    directory = check_model_folder(directory, overwrite=overwrite)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.absolute().parent))
+    try:
+        artefact = staging / ARTEFACT
+        skops.io.dump(model, artefact, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        card = {
+            "format_version": FORMAT_VERSION,
+            "labels": label_set(),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": library_versions(),
+            **card,
+            "artefact": {"file": ARTEFACT, "sha256": sha256_file(artefact)},
+        }
+        (staging / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+        os.chmod(staging, 0o777 & ~_umask())
+        if directory.exists():
+            # Out of the way first, removed only once the new folder is in place.
+            old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=staging.parent))
+            os.replace(directory, old / directory.name)
+            os.replace(staging, directory)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, directory)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputFileError(f"{directory}: cannot write the model ({err.strerror or err}); nothing was written") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return card
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def read_card(directory: str | PathLike) -> dict:
@@ -338,9 +412,15 @@ def read_card(directory: str | PathLike) -> dict:
     if not path.is_file():
         raise ModelError(f"{directory}: no model card {CARD}; is this a feedback_nlp model folder?")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ModelError(f"{path}: not valid JSON ({err})") from None
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ModelError(f"{path}: not valid UTF-8 JSON ({err})") from None
+    if not isinstance(card, dict):
+        raise ModelError(f"{path}: expected a JSON object (a model card), found {type(card).__name__}")
+    for key in ("versions", "artefact"):
+        if not isinstance(card.get(key, {}), dict):
+            raise ModelError(f"{path}: {key!r} should be an object, found {card[key]!r}")
+    return card
 
 
 def _encoder_problems(embeddings: dict | None) -> list[str]:
@@ -387,11 +467,31 @@ def load_model(directory: str | PathLike) -> tuple[CommentModel, dict]:
             "install that version or retrain"
         )
     problems.extend(_encoder_problems(card.get("embeddings")))
-    artefact = directory / card.get("artefact", {}).get("file", ARTEFACT)
-    if not artefact.is_file():
+    name = card.get("artefact", {}).get("file", ARTEFACT)
+    artefact = directory / str(name)
+    if not isinstance(name, str) or Path(name).name != name or name in (".", ".."):
+        problems.append(f"artefact {name!r} is not a file name in the folder")
+    elif not artefact.is_file():
         problems.append(f"artefact {artefact.name} is missing")
     elif sha256_file(artefact) != card.get("artefact", {}).get("sha256"):
         problems.append(f"{artefact.name} does not match the sha256 in {CARD}")
     if problems:
         raise ModelError(f"{directory}: refusing to load: " + "; ".join(problems))
-    return joblib.load(artefact), card
+    untrusted = [t for t in _types_in(artefact) if t not in TRUSTED_TYPES]
+    if untrusted:
+        raise ModelError(
+            f"{artefact}: refusing to load: it holds types this library does not trust, which could "
+            f"run code: {untrusted}"
+        )
+    try:
+        return skops.io.load(artefact, trusted=list(TRUSTED_TYPES)), card
+    except Exception as err:  # skops raises many kinds for a file that is not what it says
+        raise ModelError(f"{artefact}: cannot read the model ({type(err).__name__}: {err})") from None
+
+
+def _types_in(artefact: Path) -> list[str]:
+    """The types in a skops file that skops does not trust by itself, read without building any."""
+    try:
+        return skops.io.get_untrusted_types(file=artefact)
+    except Exception as err:  # not a zip, no schema: not a skops file
+        raise ModelError(f"{artefact}: not a model file ({type(err).__name__}: {err})") from None

@@ -16,7 +16,7 @@ from .corpus import CORPUS_COLUMNS, read_corpus
 from .embeddings import ENCODERS, check_encoder, encoder_versions
 from .exceptions import CorpusError
 from .metrics import Scores, score
-from .model import CommentModel, multilabel_folds, sha256_file
+from .model import CommentModel, check_model_folder, multilabel_folds, sha256_file
 from .tagging import Tagger
 from .themes import SENTIMENTS, THEME_IDS
 
@@ -230,19 +230,29 @@ def train_files(
     format: str = "auto",
     config: TrainingConfig = TrainingConfig(),
     progress: bool = False,
+    overwrite: bool = False,
 ) -> Tagger:
     """Read labelled files, train on all of them together, and save the model folder ``out``.
 
     Each file's path, format, row count and sha256 go into the model card, so that a model can
-    be traced to (and checked against) the exact data it was trained on.
+    be traced to (and checked against) the exact data it was trained on. ``out`` is checked
+    before any training: an existing non-empty folder is replaced only with ``overwrite``.
 
     Returns
     -------
     Tagger
         The trained model, already saved in ``out``.
+
+    Raises
+    ------
+    OutputFileError
+        ``out`` cannot be written, or exists and is not empty (without ``overwrite``).
+    CorpusError
+        A file cannot be read or its labels are wrong (see :func:`read_corpus`).
     """
     if not paths:
         raise ValueError("give at least one labelled file to train on")
+    check_model_folder(out, overwrite=overwrite)
     tables, sources = [], []
     for path in paths:
         table = read_corpus(path, format=format)
@@ -256,5 +266,5 @@ def train_files(
             }
         )
     tagger = train(pd.concat(tables, ignore_index=True), config, sources=sources, progress=progress)
-    tagger.save(out)
+    tagger.save(out, overwrite=overwrite)
     return tagger
