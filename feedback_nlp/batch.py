@@ -1,22 +1,17 @@
 """Tagging survey exports of any size: read in chunks, tag, write as it goes, every row kept.
 
-CSV, Excel (.xlsx) and Parquet files are read a chunk of rows at a time, so memory stays flat
-however large the file. Every input row is written once, in order, with its columns unchanged,
-plus the tag columns (and a ``row`` number first when the input has no id column). The output
-is written to a temporary file beside its final name and moved into place only when complete:
-a failed or interrupted run never leaves half a file under that name.
-
-CSV cells are read as text, exactly as written. CSV files may be UTF-8 (with or without a byte
-order mark) or Windows-1252, as Excel saves them; anything else is refused with the offset of the
-first byte that cannot be read.
+CSV, Excel (.xlsx) and Parquet files are read a chunk of rows at a time (see
+:mod:`feedback_nlp.tables`), so memory stays flat however large the file. Every input row is
+written once, in order, with its columns unchanged, plus the tag columns (and a ``row`` number
+first when the input has no id column). The output is written to a temporary file beside its
+final name and moved into place only when complete: a failed or interrupted run never leaves
+half a file under that name, nor a temporary file, nor a worker process.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
-import re
-import tempfile
+import signal
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -26,263 +21,35 @@ from os import PathLike
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 from tqdm.auto import tqdm
 
-from .corpus import decode_error_offset
 from .embeddings import limit_threads
 from .exceptions import ColumnError, InputFileError
 from .routing import Router
+from .tables import ENCODINGS, TableReader, TableWriter, file_kind, find_text_column, squash
 from .tagging import Tagger
 
-CSV_SUFFIXES = (".csv", ".txt")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-PARQUET_SUFFIXES = (".parquet", ".pq")
-ENCODINGS = ("utf-8", "cp1252")
 CHUNK_ROWS = 5_000
-# Column names (lower case, letters and digits only) that usually hold the free-text comment.
-TEXT_COLUMN_NAMES = frozenset(
-    {"text", "comment", "comments", "fftanswer", "answer", "feedback", "freetext", "response",
-     "commenttext", "freetextcomment", "whatcouldwedobetter", "whatwasgood", "fftwhy"}
-)
 
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What :func:`tag_file` did: rows written, the comment column, how the input was decoded."""
+    """What :func:`tag_file` did: rows written, the comment column, how the input was read.
+
+    ``encoding`` and ``delimiter`` are those of a CSV input, ``sheet`` the worksheet of a
+    workbook; None for the other kinds.
+    """
 
     rows: int
     column: str
     encoding: str | None
     seconds: float
-
-
-def _kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    for kind, suffixes in (("csv", CSV_SUFFIXES), ("excel", EXCEL_SUFFIXES), ("parquet", PARQUET_SUFFIXES)):
-        if suffix in suffixes:
-            return kind
-    raise InputFileError(
-        f"{path}: unsupported file type {suffix or '(none)'!r}; expected .csv, .xlsx or .parquet"
-    )
-
-
-def detect_encoding(path: str | PathLike) -> str:
-    """Return ``"utf-8"`` or ``"cp1252"`` (Excel's Windows CSV), whichever decodes the whole file.
-
-    Raises
-    ------
-    InputFileError
-        The file holds NUL bytes (it is not text), or decodes as neither; the message gives the
-        offset of the first byte that is not UTF-8.
-    """
-    with open(path, "rb") as f:
-        if b"\x00" in f.read(1 << 16):
-            raise InputFileError(f"{path}: holds NUL bytes; this is not a text table (CSV)")
-    offset = decode_error_offset(path)
-    if offset < 0:
-        return "utf-8"
-    try:
-        with open(path, encoding="cp1252") as f:
-            for _ in iter(lambda: f.read(1 << 20), ""):
-                pass
-    except UnicodeDecodeError:
-        raise InputFileError(
-            f"{path}: byte {offset} is not valid UTF-8 and the file is not Windows-1252 either; "
-            "save it as 'CSV UTF-8'"
-        ) from None
-    return "cp1252"
-
-
-def find_text_column(columns, column: str | None = None) -> str:
-    """Return ``column`` if given and present, else the one column whose name says "comment".
-
-    Raises
-    ------
-    ColumnError
-        The named column is absent, or no column or several look like the comment column;
-        the message lists the columns so that the user can pass one with ``--column``.
-    """
-    columns = [str(c) for c in columns]
-    if column is not None:
-        if column not in columns:
-            raise ColumnError(f"no column {column!r}; the columns are {columns}")
-        return column
-    matches = [c for c in columns if _squash(c) in TEXT_COLUMN_NAMES]
-    if len(matches) != 1:
-        found = "no column" if not matches else f"several columns ({matches})"
-        raise ColumnError(
-            f"expected one comment column (named like 'text', 'comment' or 'FFT answer'); found "
-            f"{found} among {columns}; pass the column to tag with --column"
-        )
-    return matches[0]
-
-
-def _squash(name) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+    delimiter: str | None = None
+    sheet: str | None = None
 
 
 def _has_id_column(columns) -> bool:
-    return any(_squash(c) == "row" or _squash(c).endswith("id") for c in columns)
-
-
-class _Reader:
-    """Chunks of a table file as DataFrames, with its header and a measure of progress."""
-
-    def __init__(self, path: Path, kind: str, encoding: str | None, chunk_rows: int):
-        self.path, self.encoding = path, None
-        if not path.is_file():
-            raise InputFileError(f"{path}: no such file")
-        if path.stat().st_size == 0:
-            raise InputFileError(f"{path}: the file is empty; expected a header row and comments")
-        try:
-            getattr(self, f"_open_{kind}")(encoding, chunk_rows)
-        except (InputFileError, ColumnError):
-            raise
-        except Exception as err:  # each library has its own errors for a file that is not a table
-            raise InputFileError(f"{path}: not a readable table ({err})") from None
-
-    def _open_csv(self, encoding, chunk_rows):
-        self.encoding = encoding or detect_encoding(self.path)
-        # utf-8-sig reads UTF-8 with or without Excel's byte order mark.
-        codec = "utf-8-sig" if self.encoding == "utf-8" else self.encoding
-        options = dict(dtype=str, keep_default_na=False, encoding=codec)
-        try:
-            self.columns = list(pd.read_csv(self.path, nrows=0, **options).columns)
-        except pd.errors.EmptyDataError:
-            raise InputFileError(f"{self.path}: no header row; expected a header and comments") from None
-        except UnicodeDecodeError:
-            raise self._undecodable() from None
-        self._file = open(self.path, "rb")
-        self.total, self.unit = self.path.stat().st_size, "B"
-        self._chunks = pd.read_csv(self._file, chunksize=chunk_rows, **options)
-
-    def _open_excel(self, encoding, chunk_rows):
-        from openpyxl import load_workbook
-
-        self._book = load_workbook(self.path, read_only=True, data_only=True)
-        sheet = self._book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise InputFileError(f"{self.path}: the first sheet is empty; expected a header row")
-        self.columns = [str(c) if c is not None else "" for c in header]
-        self.total, self.unit = (sheet.max_row - 1 if sheet.max_row else None), "rows"
-        self._chunks = _frames(rows, self.columns, chunk_rows)
-
-    def _open_parquet(self, encoding, chunk_rows):
-        import pyarrow.parquet as pq
-
-        parquet = pq.ParquetFile(self.path)
-        self.columns = parquet.schema_arrow.names
-        self.total, self.unit = parquet.metadata.num_rows, "rows"
-        self._chunks = (b.to_pandas() for b in parquet.iter_batches(batch_size=chunk_rows))
-
-    def _undecodable(self) -> InputFileError:
-        offset = decode_error_offset(self.path, self.encoding)
-        return InputFileError(f"{self.path}: not {self.encoding} text (byte {offset})")
-
-    def position(self, rows_done: int) -> int:
-        """How far through the file: bytes read for CSV, rows for the others."""
-        return self._file.tell() if self.unit == "B" else rows_done
-
-    def __iter__(self) -> Iterator[pd.DataFrame]:
-        try:
-            yield from self._chunks
-        except UnicodeDecodeError:
-            raise self._undecodable() from None
-        except pd.errors.ParserError as err:
-            raise InputFileError(f"{self.path}: not valid CSV ({err})") from None
-        finally:
-            if self.unit == "B":
-                self._file.close()
-            elif hasattr(self, "_book"):
-                self._book.close()
-
-
-def _frames(rows, columns, chunk_rows) -> Iterator[pd.DataFrame]:
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == chunk_rows:
-            yield pd.DataFrame(chunk, columns=columns, dtype=object)
-            chunk = []
-    if chunk:
-        yield pd.DataFrame(chunk, columns=columns, dtype=object)
-
-
-class _AtomicWriter:
-    """Writes chunks to a temporary file and moves it to ``path`` only on :meth:`commit`."""
-
-    def __init__(self, path: Path, kind: str):
-        self.path, self.kind = path, kind
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-        os.close(fd)
-        self.tmp = Path(tmp)
-        self._sink = None
-
-    def write(self, frame: pd.DataFrame) -> None:
-        if self.kind == "csv":
-            first = self._sink is None
-            self._sink = self._sink or open(self.tmp, "wb")
-            _write_csv(frame, self._sink, header=first)
-        elif self.kind == "excel":
-            if self._sink is None:
-                from openpyxl import Workbook
-
-                self._book = Workbook(write_only=True)
-                self._sink = self._book.create_sheet()
-                self._sink.append(list(frame.columns))
-            for row in frame.itertuples(index=False):
-                self._sink.append(list(row))
-        else:
-            import pyarrow.parquet as pq
-
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            if self._sink is None:
-                self._sink = pq.ParquetWriter(self.tmp, table.schema)
-            self._sink.write_table(table.cast(self._sink.schema))
-
-    def commit(self) -> None:
-        if self.kind == "excel":
-            self._book.save(self.tmp)
-        elif self._sink is not None:
-            self._sink.close()
-        os.replace(self.tmp, self.path)
-
-    def discard(self) -> None:
-        if self.kind != "excel" and self._sink is not None:
-            self._sink.close()
-        self.tmp.unlink(missing_ok=True)
-
-
-def _write_csv(frame: pd.DataFrame, sink, header: bool) -> None:
-    """Append ``frame`` to a binary CSV file as UTF-8, with the header row if asked."""
-    # pandas formats each cell in Python, about 18 us a row of tagged output; Arrow writes in C++
-    # in about 2.5 us. Arrow takes frames of text, numbers and booleans only, and quotes every
-    # text, float and boolean (the last two written as text) where pandas quotes only where
-    # needed. Other columns (Excel's mixed cells, dates) go to pandas, with Arrow's line ending.
-    if all(isinstance(t, pd.StringDtype) or t.kind in "biuf" for t in frame.dtypes):
-        arrays = [_arrow_text(frame.iloc[:, i]) for i in range(frame.shape[1])]
-        table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
-        pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=header))
-    else:
-        frame.to_csv(sink, header=header, index=False, encoding="utf-8", lineterminator="\n")
-
-
-def _arrow_text(column: pd.Series):
-    """``column`` as an Arrow array, with floats and booleans written as pandas writes them."""
-    if column.dtype.kind == "b":  # Arrow would write "true"; a missing value stays empty
-        return pc.if_else(pa.array(column), "True", "False")
-    if column.dtype.kind != "f":
-        return pa.array(column)
-    # Arrow writes 0.0 as "0", so scores of 0 and 1 would look like integers; a tiny or huge
-    # number may still be written without pandas' exponent ("0.00001"), which reads back the same.
-    text = pc.cast(pa.array(column), pa.string())
-    return pc.if_else(pc.match_substring_regex(text, r"^-?\d+$"), pc.binary_join_element_wise(text, ".0", ""), text)
+    return any(squash(c) == "row" or squash(c).endswith("id") for c in columns)
 
 
 @dataclass(frozen=True)
@@ -306,6 +73,9 @@ _worker_job: _Job | None = None
 def _start_worker(job: _Job) -> None:
     global _worker_job
     _worker_job = job
+    # Ctrl-C reaches every process of the terminal's group: the main process alone stops the run,
+    # and ends the workers itself, so that they print no traceback of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if _uses_torch(job):
         limit_threads(1)  # torch would otherwise start a thread a core in every worker
 
@@ -327,7 +97,8 @@ def _tag_chunks(job: _Job, frames, n_jobs: int) -> Iterator[pd.DataFrame]:
     # a sentence encoder gets newly started workers instead (which, as ever with "spawn", need
     # a calling script's work under `if __name__ == "__main__":`).
     context = multiprocessing.get_context("spawn") if _uses_torch(job) else None
-    with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_start_worker, initargs=(job,)) as pool:
+    pool = ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_start_worker, initargs=(job,))
+    try:
         pending = deque()
         for frame in frames:
             pending.append(pool.submit(_tag_chunk, frame))
@@ -335,6 +106,18 @@ def _tag_chunks(job: _Job, frames, n_jobs: int) -> Iterator[pd.DataFrame]:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    except BaseException:
+        _end_workers(pool)
+        raise
+    pool.shutdown()
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's workers now, mid-chunk, rather than wait for the chunks they hold."""
+    # Python 3.14 gives the pool terminate_workers(); before it, its process table is the handle.
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def tag_file(
@@ -350,6 +133,8 @@ def tag_file(
     explain: bool = False,
     router: Router | None = None,
     progress: bool = False,
+    sheet: str | None = None,
+    raw_formulas: bool = False,
 ) -> BatchSummary:
     """Tag the comment column of a CSV, Excel or Parquet file, writing every row with its tags.
 
@@ -375,6 +160,12 @@ def tag_file(
         Add the ``route`` and ``route_rule`` columns (see :func:`feedback_nlp.load_routes`).
     progress : bool
         Show a progress bar on stderr.
+    sheet : str, optional
+        The worksheet of a workbook to read; by default the one Excel opens on.
+    raw_formulas : bool
+        Write CSV cells that a spreadsheet would run as formulas (``=``, ``+``, ``-``, ``@``, tab,
+        carriage return first) as they are; by default they get a leading apostrophe. ``.xlsx``
+        cells are always written as text. See :mod:`feedback_nlp.tables`.
 
     Returns
     -------
@@ -384,7 +175,9 @@ def tag_file(
     ------
     InputFileError, ColumnError
         Before anything is written: the input is missing, empty, not a table, not readable
-        text, or has no clear comment column.
+        text, badly formed, has no clear comment column, or is the output itself.
+    OutputFileError
+        The output cannot be written; nothing is left under its name or beside it.
     """
     start = time.perf_counter()
     input_path, output_path = Path(input_path), Path(output_path)
@@ -392,8 +185,10 @@ def tag_file(
         raise ValueError(f"jobs and chunk_rows must be at least 1; got {jobs} and {chunk_rows}")
     if encoding is not None and encoding not in ENCODINGS:
         raise ValueError(f"encoding must be one of {ENCODINGS}; got {encoding!r}")
-    output_kind = _kind(output_path)
-    reader = _Reader(input_path, _kind(input_path), encoding, chunk_rows)
+    file_kind(output_path)
+    if output_path.exists() and input_path.exists() and output_path.samefile(input_path):
+        raise InputFileError(f"{output_path}: the output would replace the input; choose another name")
+    reader = TableReader(input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
     column = find_text_column(reader.columns, column)
     if question_column is not None and question_column not in reader.columns:
         raise ColumnError(f"no column {question_column!r}; the columns are {reader.columns}")
@@ -408,7 +203,11 @@ def tag_file(
             yield chunk
 
     job = _Job(tagger, column, question_column, explain, router)
-    writer = _AtomicWriter(output_path, output_kind)
+    try:
+        writer = TableWriter(output_path, raw_formulas=raw_formulas)
+    except BaseException:
+        reader.close()
+        raise
     bar = tqdm(total=reader.total, unit=reader.unit, unit_scale=True, disable=not progress,
                desc=input_path.name, dynamic_ncols=True)
     rows = 0
@@ -426,7 +225,8 @@ def tag_file(
         writer.commit()
     except BaseException:
         writer.discard()
+        reader.close()
         raise
     finally:
         bar.close()
-    return BatchSummary(rows, column, reader.encoding, time.perf_counter() - start)
+    return BatchSummary(rows, column, reader.encoding, time.perf_counter() - start, reader.delimiter, reader.sheet)

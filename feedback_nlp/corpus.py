@@ -7,7 +7,6 @@ spreadsheet user counts data rows, and every error names the file, row and colum
 
 from __future__ import annotations
 
-import codecs
 import warnings
 from os import PathLike
 from pathlib import Path
@@ -15,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .exceptions import CorpusError, EmptyTextWarning
+from .exceptions import CorpusError, EmptyTextWarning, InputFileError
+from .tables import detect_encoding
 from .themes import (
     FLAGS,
     QDC_CATEGORY_THEMES,
@@ -86,32 +86,18 @@ def read_corpus(path: str | PathLike, format: str = "auto") -> pd.DataFrame:
 
 def _read_csv(path) -> pd.DataFrame:
     try:
+        # UTF-8 or Windows-1252, found as tagging finds it, so a file that tags also trains.
+        encoding = "utf-8-sig" if detect_encoding(path) == "utf-8" else "cp1252"
         # Everything as text, nothing turned into NaN: validation decides what a value means.
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
     except FileNotFoundError:
         raise CorpusError(path, "no such file") from None
-    except UnicodeDecodeError:
-        raise CorpusError(
-            path, f"not UTF-8 text (byte {decode_error_offset(path)}); save it as UTF-8 CSV"
-        ) from None
+    except InputFileError as err:  # not text, or a mix of encodings; the message names the file
+        raise CorpusError(path, str(err).removeprefix(f"{path}: ")) from None
     except pd.errors.EmptyDataError:
         raise CorpusError(path, "the file is empty; expected a CSV header and rows") from None
     except pd.errors.ParserError as err:
         raise CorpusError(path, f"not valid CSV: {err}") from None
-
-
-def decode_error_offset(path, encoding: str = "utf-8") -> int:
-    """The offset in the file of the first byte ``encoding`` cannot decode (-1 when none)."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    offset = 0
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as err:
-                return offset + err.start
-            offset += len(block)
-    return -1
 
 
 def _detect_format(path, raw: pd.DataFrame) -> str:

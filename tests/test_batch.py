@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from feedback_nlp import ColumnError, InputFileError
-from feedback_nlp.batch import _write_csv, detect_encoding, find_text_column, tag_file
+from feedback_nlp.batch import tag_file
+from feedback_nlp.tables import detect_encoding, find_text_column, write_csv
 from feedback_nlp.tagging import RESULT_COLUMNS
 
 
@@ -80,8 +81,8 @@ def test_csv_chunks_read_back_as_pandas_writes_them(tmp_path, mixed):
         frame["cell"] = pd.Series(mixed, dtype=object)
     path = tmp_path / "out.csv"
     with open(path, "wb") as sink:
-        _write_csv(frame.head(2), sink, header=True)
-        _write_csv(frame.tail(2), sink, header=False)
+        write_csv(frame.head(2), sink, header=True)
+        write_csv(frame.tail(2), sink, header=False)
     frame.to_csv(tmp_path / "pandas.csv", index=False)
     pd.testing.assert_frame_equal(_read(path), _read(tmp_path / "pandas.csv"))
 

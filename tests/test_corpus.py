@@ -62,10 +62,18 @@ def test_invalid_csv_is_refused(write_csv):
         read_corpus(write_csv(PROJECT_HEADER + 'a,,positive,,\n"unclosed,,positive,,\n'))
 
 
-def test_non_utf8_file_is_refused(tmp_path):
-    path = tmp_path / "latin.csv"
-    path.write_bytes(PROJECT_HEADER.encode() + "caf\xe9,,positive,,\n".encode("latin-1"))
-    with pytest.raises(CorpusError, match=r"not UTF-8 text \(byte \d+\)"):
+def test_windows_1252_file_is_read_as_tagging_reads_it(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(PROJECT_HEADER.encode() + "caf\xe9 \u2013 \xa35,,positive,,\n".encode("cp1252"))
+    assert read_corpus(path)["text"].tolist() == ["caf\xe9 \u2013 \xa35"]
+
+
+def test_a_file_mixing_utf8_and_another_encoding_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        PROJECT_HEADER.encode() + "caf\xe9,,positive,,\n".encode() + "bad \xe9,,positive,,\n".encode("cp1252")
+    )
+    with pytest.raises(CorpusError, match=r"mixed.csv: mixes encodings.*line 3, byte \d+"):
         read_corpus(path)
 
 
