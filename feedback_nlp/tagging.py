@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import html
+import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from os import PathLike
@@ -16,7 +19,7 @@ from .exceptions import ColumnError, ModelError
 from .explain import Explainer, theme_sentiments
 from .flags import detect_flags
 from .metrics import Scores, score
-from .model import CommentModel, decide, load_model, save_model
+from .model import CommentModel, decide, load_model, save_model, sha256_file
 from .themes import FLAGS, SENTIMENTS, THEME_IDS
 
 # Theme scores in tables are rounded to this many decimals, and routing of a single tag rounds
@@ -32,6 +35,16 @@ EXPLAIN_COLUMNS = ("theme_sentiment", "evidence")
 REVIEW_MARGIN = 0.05
 # A comment of fewer words whose sentiment the model is less sure of than this is too short to tell.
 SHORT_WORDS, SURE_SENTIMENT = 3, 0.6
+# A comment of at least this many distinct words, of which the model knows fewer than this share,
+# is most likely not English (Welsh, Polish): measured on data/corpus.csv and the QDC file, it
+# marks 6 of 11,058 English comments (terse lists such as "Presenters, material, explanations")
+# and 8 of 9 Welsh ones; the ninth has two words and is marked "unknown_words".
+FOREIGN_MIN_WORDS, FOREIGN_KNOWN_SHARE = 3, 0.5
+# Tags and comments of HTML or XML pasted from a web form or an email; the text between is kept.
+_MARKUP = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]{0,500}>", re.DOTALL)
+# A comment of digits and the punctuation around numbers only ("1", "3.5", "10/10") says nothing
+# a model can read; it is tagged as an empty comment and marked for review as short.
+_NUMBERS_ONLY = re.compile(r"[\d\s.,:;/%£$€#+\-()]*\d[\d\s.,:;/%£$€#+\-()]*")
 
 
 @dataclass(frozen=True)
@@ -55,7 +68,8 @@ class Tag:
     review_reasons : tuple of str
         Why: ``"safeguarding"``, ``"near_threshold:<theme id>"`` (its score is within the
         review margin of the threshold), ``"unknown_words"`` (no word the model knows),
-        ``"short"`` (under three words, sentiment unsure).
+        ``"not_english"`` (few of its words are English words the model knows: Welsh, another
+        language), ``"short"`` (under three words with the sentiment unsure, or numbers only).
     theme_sentiment : dict of str to str or None
         For each assigned theme, the sentiment of the part of the comment about it. None unless
         tagged with ``explain=True``.
@@ -113,6 +127,13 @@ def _check_texts(texts, what: str) -> list:
         if not (isinstance(text, str) or _is_missing(text)):
             raise TypeError(f"{what} {i}: expected a string or a missing value, got {text!r}")
     return texts
+
+
+def _readable(text):
+    """``text`` without HTML markup (tags removed, entities decoded); missing values as they are."""
+    if isinstance(text, str) and "<" in text and _MARKUP.search(text):
+        return html.unescape(_MARKUP.sub(" ", text))
+    return text
 
 
 def _as_text(values: pd.Series) -> np.ndarray:
@@ -269,22 +290,31 @@ class Tagger:
 
     def _tag(self, texts: np.ndarray, questions, explain: bool) -> _Tagged:
         """Score, decide, flag and mark for review one batch of checked texts."""
-        scores = self.model.analyse(texts, questions)
+        texts = np.array([_readable(t) for t in texts], dtype=object)
+        numbers_only = np.array([isinstance(t, str) and bool(_NUMBERS_ONLY.fullmatch(t)) for t in texts], dtype=bool)
+        # The model reads a numbers-only comment as empty; the flags still see it (a phone number).
+        scores = self.model.analyse(np.where(numbers_only, "", texts), questions)
         theme_scores, sentiment_scores, known_terms = scores.themes, scores.sentiment, scores.known_terms
         themes, sentiments = decide(theme_scores, sentiment_scores, self.model.thresholds_)
         flags = _with_model_safeguarding(
             detect_flags(texts), scores.safeguarding >= self.model.safeguarding_threshold_
         )
         near = np.abs(theme_scores - self.model.thresholds_) < self.review_margin
-        words = np.array([len(t.split()) if isinstance(t, str) else 0 for t in texts])
+        split = [t.split() if isinstance(t, str) and not n else [] for t, n in zip(texts, numbers_only)]
+        words = np.array([len(w) for w in split])
+        distinct = np.array([len(set(map(str.lower, w))) if len(w) >= FOREIGN_MIN_WORDS else 0 for w in split])
         unknown = (words > 0) & (known_terms == 0)
-        short = (words > 0) & (words < SHORT_WORDS) & (sentiment_scores.max(axis=1) < SURE_SENTIMENT)
+        foreign = (distinct >= FOREIGN_MIN_WORDS) & ~unknown & (known_terms < FOREIGN_KNOWN_SHARE * distinct)
+        short = numbers_only | (
+            (words > 0) & (words < SHORT_WORDS) & (sentiment_scores.max(axis=1) < SURE_SENTIMENT)
+        )
         review_reasons = [
             (("safeguarding",) if "safeguarding" in f else ())
             + tuple(f"near_threshold:{t}" for t, on in zip(THEME_IDS, near_row) if on)
             + (("unknown_words",) if u else ())
+            + (("not_english",) if e else ())
             + (("short",) if s else ())
-            for f, near_row, u, s in zip(flags, near, unknown, short)
+            for f, near_row, u, e, s in zip(flags, near, unknown, foreign, short)
         ]
         theme_sentiment = evidence = None
         if explain:
@@ -302,6 +332,7 @@ class Tagger:
         others (``Scores.review_share``, ``Scores.unreviewed``): what acting on the tags
         without reading them would get right.
         """
+        self._warn_if_trained_on(corpus.attrs.get("source"))
         tagged = self._tag(
             corpus["text"].to_numpy(dtype=object), corpus["question"].to_numpy(dtype=object), False
         )
@@ -314,22 +345,37 @@ class Tagger:
             unreviewed=score(truth[kept], tagged.themes[kept], sentiment[kept], tagged.sentiments[kept]),
         )
 
-    def save(self, directory: str | PathLike) -> Path:
-        """Save the model and its card into ``directory``; :func:`load` reads it back."""
-        return save_model(self.model, self.card, directory)
+    def _warn_if_trained_on(self, source) -> None:
+        """Warn when ``source`` is one of the files this model was trained on (by sha256)."""
+        trained_on = {d.get("sha256") for d in self.card.get("training_data") or () if isinstance(d, dict)}
+        if source and Path(source).is_file() and sha256_file(source) in trained_on:
+            warnings.warn(
+                f"{source}: this model was trained on this very file (its sha256 is in the model "
+                "card), so these figures say how well it learned it, not how well it tags new comments"
+            )
+
+    def save(self, directory: str | PathLike, *, overwrite: bool = False) -> Path:
+        """Save the model and its card into the folder ``directory``; :func:`load` reads it back.
+
+        The folder is written whole or not at all; an existing non-empty one is replaced only
+        with ``overwrite``. ``card`` becomes the card as saved (versions, sha256, time).
+        """
+        self.card = save_model(self.model, self.card, directory, overwrite=overwrite)
+        return Path(directory)
 
 
 def load(model_dir: str | PathLike | None = None, *, review_margin: float = REVIEW_MARGIN) -> Tagger:
     """Load a model folder into a :class:`Tagger`; the shipped default model when none is given.
 
     ``review_margin``: a comment with a theme score this close to the theme's threshold is
-    marked for review. joblib artefacts are pickles: load only model folders from a source you
-    trust.
+    marked for review. The model file is read with skops, which refuses any type this library
+    does not trust (see :mod:`feedback_nlp.model`).
 
     Raises
     ------
     ModelError
-        The folder is missing, or does not match its model card (labels, versions, hash).
+        The folder is missing, or does not match its model card (labels, versions, hash), or
+        its model file holds a type that is not trusted.
     """
     directory = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
     if not directory.is_dir():
