@@ -1,18 +1,24 @@
-"""The ``feedback-nlp`` command: tag, train and evaluate. Each command calls one library function."""
+"""The ``feedback-nlp`` command: tag, train and evaluate. Each command calls one library function.
+
+Exit codes: 0 done; 2 a problem with the input, the output, a model folder or the arguments,
+said in one line naming the file; 130 stopped by Ctrl-C, 143 by SIGTERM (nothing left behind).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
 import sys
 import warnings
 
-from .batch import CHUNK_ROWS, ENCODINGS, tag_file
+from .batch import CHUNK_ROWS, tag_file
 from .corpus import FORMATS, read_corpus
 from .embeddings import ENCODERS
 from .exceptions import FeedbackNLPError
 from .routing import load_routes
+from .tables import DELIMITERS, ENCODINGS
 from .tagging import REVIEW_MARGIN, load
 from .training import TrainingConfig, train_files
 
@@ -32,11 +38,18 @@ def _tag(args) -> int:
         explain=args.explain,
         router=router,
         progress=not args.quiet and sys.stderr.isatty(),
+        sheet=args.sheet,
+        raw_formulas=args.raw_formulas,
     )
     if not args.quiet:
-        read_as = " (read as Windows-1252)" if summary.encoding == "cp1252" else ""
+        read_as = [f"sheet {summary.sheet!r}"] if summary.sheet else []
+        if summary.encoding == "cp1252":
+            read_as.append("read as Windows-1252")
+        if summary.delimiter not in (None, ","):
+            read_as.append(f"{DELIMITERS[summary.delimiter]}-separated")
+        how = f" ({', '.join(read_as)})" if read_as else ""
         print(
-            f"tagged {summary.rows} rows of column {summary.column!r}{read_as} in "
+            f"tagged {summary.rows} rows of column {summary.column!r}{how} in "
             f"{summary.seconds:.1f}s -> {args.output}",
             file=sys.stderr,
         )
@@ -45,7 +58,9 @@ def _tag(args) -> int:
 
 def _train(args) -> int:
     config = TrainingConfig(seed=args.seed, cv_folds=args.cv_folds, embeddings=args.embeddings)
-    tagger = train_files(args.data, args.out, format=args.format, config=config, progress=True)
+    tagger = train_files(
+        args.data, args.out, format=args.format, config=config, progress=True, overwrite=args.overwrite
+    )
     cv = tagger.card["cv_metrics"]
     if cv:
         print(
@@ -69,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedback-nlp",
         description="Tag patient feedback with the five commitment themes and sentiment.",
+        epilog="Tables in and out: CSV (UTF-8 or Windows-1252; comma, semicolon or tab), Excel "
+        ".xlsx and Parquet. Exit codes: 0 done; 2 a problem with an input, an output, a model "
+        "folder or an argument, said in one line; 130 stopped by Ctrl-C, 143 by SIGTERM.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -77,9 +95,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="mark for review comments with a theme score this close to its threshold "
         f"(default {REVIEW_MARGIN})",
     )
-    tag = commands.add_parser("tag", help="tag a CSV or Excel file of comments")
-    tag.add_argument("input", help="CSV, Excel or Parquet file with one comment per row")
-    tag.add_argument("-o", "--output", required=True, help="output file (.csv, .xlsx or .parquet)")
+    tag = commands.add_parser(
+        "tag", help="tag a CSV, Excel or Parquet file of comments",
+        description="Tag every row of a table of comments; the output has every input row and "
+        "column, in order, plus the tag columns.",
+    )
+    tag.add_argument("input", help="CSV, Excel (.xlsx) or Parquet file with one comment per row")
+    tag.add_argument(
+        "-o", "--output", required=True,
+        help="output file (.csv, .xlsx or .parquet); replaced if it exists, never the input",
+    )
+    tag.add_argument(
+        "--sheet", help="the worksheet of an .xlsx input (default: the one Excel opens on)"
+    )
+    tag.add_argument(
+        "--raw-formulas", action="store_true",
+        help="write CSV cells starting with = + - @ as they are, for a program to read (default: "
+        "with a leading ' so that a spreadsheet shows them as text instead of running them)",
+    )
     tag.add_argument("--column", help="the comment column (default: found by its name)")
     tag.add_argument(
         "--question-column",
@@ -102,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tag.add_argument(
         "--explain", action="store_true",
-        help="add the words behind each theme and each theme's own sentiment (slower)",
+        help="add the words behind each theme and each theme's own sentiment (10 to 15 times "
+        "slower)",
     )
     tag.add_argument("--review-margin", **review_margin)
     tag.add_argument(
@@ -114,7 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model on labelled comments")
     train.add_argument("--data", action="append", required=True, help="labelled CSV (repeatable)")
     train.add_argument("--format", **fmt)
-    train.add_argument("--out", required=True, help="model folder to write")
+    train.add_argument("--out", required=True, help="model folder to write (a new or empty folder)")
+    train.add_argument(
+        "--overwrite", action="store_true", help="replace an existing model folder at --out"
+    )
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument(
         "--cv-folds", type=int, default=5, help="folds for cross-validated figures; 0 skips them"
@@ -137,9 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it stops and cleans up as on Ctrl-C."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (2 for bad input, as argparse does)."""
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         with warnings.catch_warnings():
             # Show the library's data warnings once each, plainly, without source lines.
@@ -151,6 +197,15 @@ def main(argv: list[str] | None = None) -> int:
     except (FeedbackNLPError, ValueError) as err:
         print(f"feedback-nlp: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # the machine's state (a file vanished, a device failed): no traceback
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"feedback-nlp: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as stop:
+        print("feedback-nlp: stopped; no output was written", file=sys.stderr)
+        return 143 if isinstance(stop, _Terminated) else 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
