@@ -20,6 +20,7 @@ from .exceptions import (
     FeedbackNLPError,
     InputFileError,
     ModelError,
+    OutputFileError,
     RoutesError,
 )
 from .flags import redact
@@ -40,6 +41,7 @@ __all__ = [
     "FeedbackNLPError",
     "InputFileError",
     "ModelError",
+    "OutputFileError",
     "Route",
     "Router",
     "RoutesError",

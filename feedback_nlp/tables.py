@@ -8,7 +8,9 @@ workbooks are read from the sheet a person sees (the active visible one) unless 
 Writing: a temporary file beside the output, moved into place only when complete, with the
 permissions a new file of the user's would have. Cells a spreadsheet would run as a formula are
 written as text: in ``.xlsx`` always (the value unchanged), in CSV with a leading apostrophe, as
-OWASP advises against "CSV injection", unless the caller asks for raw cells.
+OWASP advises against "CSV injection", unless the caller asks for raw cells. What an ``.xlsx``
+cell cannot hold is changed and said in a warning: control characters become U+FFFD, text past
+32,767 characters is cut; a carriage return becomes a line feed, as XML reads it anyway.
 """
 
 from __future__ import annotations
@@ -369,6 +371,8 @@ class TableWriter:
         if _NOT_IN_XML.search(value):
             self._replaced.append(row)
             value = _NOT_IN_XML.sub("\ufffd", value)
+        if "\r" in value:  # XML reads every line break as a line feed: write it so
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
         if len(value) > EXCEL_CELL_CHARS:
             self._cut.append(row)
             value = value[:EXCEL_CELL_CHARS]

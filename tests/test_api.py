@@ -5,7 +5,7 @@ def test_public_api_changes_only_on_purpose():
     assert sorted(feedback_nlp.__all__) == sorted([
         "FLAGS", "SENTIMENTS", "THEMES", "THEME_IDS",
         "ColumnError", "CorpusError", "EmptyTextWarning", "FeedbackNLPError", "InputFileError",
-        "ModelError", "Route", "Router", "RoutesError", "Scores", "Tag", "Tagger", "Theme", "TrainingConfig",
+        "ModelError", "OutputFileError", "Route", "Router", "RoutesError", "Scores", "Tag", "Tagger", "Theme", "TrainingConfig",
         "cross_validate", "load", "load_routes", "read_corpus", "redact", "tag", "train", "train_files",
     ])
     assert all(hasattr(feedback_nlp, name) for name in feedback_nlp.__all__)
@@ -14,3 +14,8 @@ def test_public_api_changes_only_on_purpose():
 def test_errors_are_value_errors():
     for name in ("ColumnError", "CorpusError", "InputFileError", "ModelError", "RoutesError"):
         assert issubclass(getattr(feedback_nlp, name), ValueError)
+
+
+def test_output_errors_are_os_errors():
+    assert issubclass(feedback_nlp.OutputFileError, OSError)
+    assert issubclass(feedback_nlp.OutputFileError, feedback_nlp.FeedbackNLPError)

@@ -83,3 +83,41 @@ def test_tag_frame_names_missing_and_clashing_columns(tagger):
         tagger.tag_frame(frame, "text")
     with pytest.raises(ColumnError, match=r"already has result column\(s\) \['sentiment'\]"):
         tagger.tag_frame(frame, "comment")
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NA, "", "   "])
+def test_a_missing_or_blank_comment_alone_is_neutral_with_no_theme(missing):
+    tag = load().tag(missing)
+    assert (tag.themes, tag.sentiment, tag.flags, tag.needs_review) == ((), "neutral", (), False)
+
+
+def test_a_frame_whose_comments_are_all_missing_is_tagged(tagger):
+    frame = pd.DataFrame({"c": [None, float("nan"), None]})
+    assert tagger.tag_frame(frame, "c")["sentiment"].tolist() == ["neutral"] * 3
+
+
+@pytest.mark.parametrize("text", ["1", "2", "3.5", "10/10", " 42 ", "-5"])
+def test_numbers_only_are_neutral_with_no_theme_and_marked_short(text):
+    tag = load().tag(text)
+    assert (tag.themes, tag.sentiment, tag.review_reasons) == ((), "neutral", ("short",))
+
+
+def test_markup_is_read_as_the_text_it_wraps():
+    tagger = load()
+    plain = tagger.tag("Great staff, lovely nurses")
+    marked = tagger.tag("<p><b>Great</b> staff, <i>lovely</i> nurses</p><script>x()</script>")
+    assert marked.themes == plain.themes and marked.sentiment == plain.sentiment == "positive"
+
+
+@pytest.mark.parametrize("text", [
+    "Diolch yn fawr i'r staff i gyd am eu gofal",
+    "Roedd y nyrsys yn garedig iawn ac roedd y gofal yn wych",
+])
+def test_welsh_comments_are_marked_for_review(text):
+    tag = load().tag(text)
+    assert tag.needs_review and {"not_english", "unknown_words"} & set(tag.review_reasons)
+
+
+def test_few_english_comments_of_the_corpus_are_marked_not_english(corpus):
+    tags = load().tag_many(corpus["text"].head(2000).tolist())
+    assert sum("not_english" in t.review_reasons for t in tags) <= 2
