@@ -17,7 +17,7 @@ carries access and is negative.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 
@@ -126,7 +126,7 @@ class Explainer:
         for p, word in enumerate(words):
             positions[word].append(p)
         first_position = np.cumsum([0] + [len(ws) for ws in piece_words])
-        grams = None
+        holders = None  # char n-gram -> [(piece, times in it)], pieces in order
         credit = defaultdict(float)
 
         def share(amount, places):
@@ -145,15 +145,24 @@ class Explainer:
                         credit[pair] += contribution / len(pairs)
             elif block == "chars":
                 # An n-gram is shared by the pieces holding it, in proportion, then by their words.
-                grams = grams or [char_ngrams(piece) for piece in pieces]
-                counts = [g.count(term) for g in grams]
-                total = sum(counts)
-                for k, count in enumerate(counts):
-                    if count and piece_words[k]:
+                holders = holders if holders is not None else _ngram_holders(pieces)
+                found = holders.get(term, ())
+                total = sum(count for _, count in found)
+                for k, count in found:
+                    if piece_words[k]:
                         share(contribution * count / total, range(first_position[k], first_position[k + 1]))
             else:  # a question-crossed word, "kind|word"; the bare question kind names no word
                 share(contribution, positions[term.partition("|")[2]])
         return credit
+
+
+def _ngram_holders(pieces) -> dict[str, list[tuple[int, int]]]:
+    """Each character n-gram of ``pieces`` with the pieces holding it and how often, in order."""
+    holders = defaultdict(list)
+    for k, piece in enumerate(pieces):
+        for gram, count in Counter(char_ngrams(piece)).items():
+            holders[gram].append((k, count))
+    return holders
 
 
 def _strongest(words, credit, size: int) -> tuple[str, ...]:
