@@ -74,8 +74,10 @@ def _start_worker(job: _Job) -> None:
     global _worker_job
     _worker_job = job
     # Ctrl-C reaches every process of the terminal's group: the main process alone stops the run,
-    # and ends the workers itself, so that they print no traceback of their own.
+    # and ends the workers itself, so that they print no traceback of their own. A forked worker
+    # inherits the command's SIGTERM handler, which would let it finish its chunk: it must die.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if _uses_torch(job):
         limit_threads(1)  # torch would otherwise start a thread a core in every worker
 

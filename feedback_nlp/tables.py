@@ -32,7 +32,7 @@ import pyarrow.csv as pa_csv
 
 from .exceptions import ColumnError, InputFileError, OutputFileError
 
-CSV_SUFFIXES = (".csv", ".txt")
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 ENCODINGS = ("utf-8", "cp1252")
@@ -61,7 +61,8 @@ def file_kind(path: Path) -> str:
         if suffix in suffixes:
             return kind
     raise InputFileError(
-        f"{path}: unsupported file type {suffix or '(none)'!r}; expected .csv, .xlsx or .parquet"
+        f"{path}: unsupported file type {suffix or '(none)'!r}; expected .csv (.tsv, .txt), .xlsx "
+        "or .parquet"
     )
 
 
@@ -192,6 +193,8 @@ class TableReader:
                  chunk_rows: int):
         self.path, self.encoding, self.delimiter, self.sheet = path, None, None, None
         kind = file_kind(path)
+        if path.is_dir():
+            raise InputFileError(f"{path}: is a folder; expected a table file")
         if not path.is_file():
             raise InputFileError(f"{path}: no such file")
         if path.stat().st_size == 0:

@@ -73,12 +73,15 @@ def big_export(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("stop", list(STOP_SIGNALS), ids=lambda s: s.name)
-def test_a_stopped_run_leaves_no_file_and_no_worker(big_export, tmp_path, stop):
+@pytest.mark.parametrize("stop,group", [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGTERM, True)],
+                         ids=["ctrl-c", "kill-main", "kill-group"])
+def test_a_stopped_run_leaves_no_file_and_no_worker(big_export, tmp_path, stop, group):
     source = tmp_path / big_export.name
     shutil.copy(big_export, source)
+    # Chunks of 10,000 explained comments take each worker many seconds: a run that let its
+    # workers finish their chunks before stopping would take that long to stop.
     command = _command(["feedback-nlp", "tag", str(source), "-o", str(tmp_path / "out.csv"),
-                        "--jobs", "2", "--chunk-rows", "500", "--explain", "-q"])
+                        "--jobs", "2", "--chunk-rows", "10000", "--explain", "-q"])
     # A session of its own, as a shell gives a job: Ctrl-C reaches the whole process group.
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
     main = psutil.Process(process.pid)
@@ -88,11 +91,13 @@ def test_a_stopped_run_leaves_no_file_and_no_worker(big_export, tmp_path, stop):
     workers = main.children()
     assert len(workers) == 2, "the workers never started"
     time.sleep(2)  # tagging under way, the temporary output open
-    if stop == signal.SIGINT:
+    sent = time.monotonic()
+    if group:  # as Ctrl-C in a terminal, or `kill -- -PGID`
         os.killpg(process.pid, stop)
-    else:
+    else:  # as `kill PID` or a scheduler
         process.send_signal(stop)
     _, err = process.communicate(timeout=60)
+    assert time.monotonic() - sent < 5, "the workers were let finish their chunks"
     assert process.returncode == STOP_SIGNALS[stop]
     assert err.strip() == "feedback-nlp: stopped; no output was written"
     assert [p.name for p in tmp_path.iterdir()] == [source.name]
