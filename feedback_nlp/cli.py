@@ -8,6 +8,7 @@ import os
 import sys
 import warnings
 
+from .about import VersionAction
 from .batch import CHUNK_ROWS, ENCODINGS, tag_file
 from .corpus import FORMATS, read_corpus
 from .embeddings import ENCODERS
@@ -69,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedback-nlp",
         description="Tag patient feedback with the five commitment themes and sentiment.",
+    )
+    parser.add_argument(
+        "--version", action=VersionAction, help="print the version and the default model's id, and exit"
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
