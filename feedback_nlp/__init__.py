@@ -10,7 +10,12 @@ For control, load a model once with :func:`load` and use the :class:`Tagger`; ro
 teams with :func:`load_routes`; quote comments safely with :func:`redact`.
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:  # pyproject.toml is the one place the version is written; the installed metadata carries it
+    __version__ = _metadata.version("feedback_nlp")
+except _metadata.PackageNotFoundError:  # code run from a clone that was never installed
+    __version__ = "0+unknown"
 
 from .corpus import read_corpus
 from .exceptions import (

@@ -13,6 +13,7 @@ import signal
 import sys
 import warnings
 
+from .about import VersionAction
 from .batch import CHUNK_ROWS, tag_file
 from .corpus import FORMATS, read_corpus
 from .embeddings import ENCODERS
@@ -87,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Tables in and out: CSV (UTF-8 or Windows-1252; comma, semicolon or tab), Excel "
         ".xlsx and Parquet. Exit codes: 0 done; 2 a problem with an input, an output, a model "
         "folder or an argument, said in one line; 130 stopped by Ctrl-C, 143 by SIGTERM.",
+    )
+    parser.add_argument(
+        "--version", action=VersionAction, help="print the version and the default model's id, and exit"
     )
     commands = parser.add_subparsers(dest="command", required=True)
 

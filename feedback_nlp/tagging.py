@@ -26,7 +26,17 @@ from .themes import FLAGS, SENTIMENTS, THEME_IDS
 # them the same way, so that a table's route always agrees with the scores it shows.
 SCORE_DECIMALS = 4
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "default"
+
+def _default_model_dir() -> Path:
+    """Where the shipped default model is: inside the package when installed from a wheel (the
+    build maps the top-level models/default to feedback_nlp/_models/default), else the clone's
+    models/default (``pip install -e .``, or code run from a clone)."""
+    package = Path(__file__).resolve().parent
+    packaged = package / "_models" / "default"
+    return packaged if packaged.is_dir() else package.parent / "models" / "default"
+
+
+DEFAULT_MODEL_DIR = _default_model_dir()
 RESULT_COLUMNS = (
     "themes", "sentiment", *(f"score_{t}" for t in THEME_IDS), "flags", "needs_review", "review_reasons"
 )
@@ -382,8 +392,9 @@ def load(model_dir: str | PathLike | None = None, *, review_margin: float = REVI
     directory = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
     if not directory.is_dir():
         hint = (
-            " (the default model lives in the repository's models/default: install the "
-            "package from a clone with `pip install -e .`, or pass a model folder)"
+            " (this installation has no default model: install the package from a wheel or "
+            "sdist built with `python -m build`, or from a clone with `pip install -e .`, or "
+            "pass a model folder)"
             if model_dir is None
             else ""
         )
