@@ -10,6 +10,7 @@ half a file under that name, nor a temporary file, nor a worker process.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import signal
 import time
@@ -26,7 +27,8 @@ from tqdm.auto import tqdm
 from .embeddings import limit_threads
 from .exceptions import ColumnError, InputFileError
 from .routing import Router
-from .tables import ENCODINGS, TableReader, TableWriter, file_kind, find_text_column, squash
+from .ratings import RatingError
+from .tables import ENCODINGS, TableReader, TableWriter, file_kind, find_context_column, find_text_column, squash
 from .tagging import Tagger
 
 CHUNK_ROWS = 5_000
@@ -37,7 +39,8 @@ class BatchSummary:
     """What :func:`tag_file` did: rows written, the comment column, how the input was read.
 
     ``encoding`` and ``delimiter`` are those of a CSV input, ``sheet`` the worksheet of a
-    workbook; None for the other kinds.
+    workbook; None for the other kinds. ``question_column`` and ``rating_column`` are the
+    columns used (None: none), and ``found`` says how each was found or why none was taken.
     """
 
     rows: int
@@ -46,6 +49,9 @@ class BatchSummary:
     seconds: float
     delimiter: str | None = None
     sheet: str | None = None
+    question_column: str | None = None
+    rating_column: str | None = None
+    found: tuple[str, ...] = ()
 
 
 def _has_id_column(columns) -> bool:
@@ -59,11 +65,14 @@ class _Job:
     tagger: Tagger
     column: str
     question_column: str | None
+    rating_column: str | None
     explain: bool
     router: Router | None
 
     def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
-        tagged = self.tagger.tag_frame(frame, self.column, self.question_column, explain=self.explain)
+        tagged = self.tagger.tag_frame(
+            frame, self.column, self.question_column, self.rating_column, explain=self.explain
+        )
         return tagged if self.router is None else self.router.route_frame(tagged)
 
 
@@ -128,7 +137,8 @@ def tag_file(
     tagger: Tagger,
     *,
     column: str | None = None,
-    question_column: str | None = None,
+    question_column: str | None = "auto",
+    rating_column: str | None = "auto",
     jobs: int = 1,
     encoding: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
@@ -148,8 +158,15 @@ def tag_file(
         The model to tag with (see :func:`feedback_nlp.load`).
     column : str, optional
         The comment column; found by name when not given (see :func:`find_text_column`).
-    question_column : str, optional
-        A column with the survey question each comment answers; used only when named.
+    question_column : str or None, default "auto"
+        The column with the survey question each comment answers; ``"auto"`` finds it by its
+        name (``question``, ``FFT question``, ``Question text``) or as the one column whose few
+        distinct values read as questions; None uses none. When two columns could be it, none
+        is used and ``BatchSummary.found`` says so.
+    rating_column : str or None, default "auto"
+        The column with the survey rating each comment explains, for a model trained with
+        ratings; ``"auto"`` finds it by its name (``rating``, ``FFT categorical answer``); None
+        uses none. A rating off the model's scale is refused with its row.
     jobs : int
         Processes to tag in; the output is identical whatever the number.
     encoding : {"utf-8", "cp1252"}, optional
@@ -191,20 +208,29 @@ def tag_file(
     if output_path.exists() and input_path.exists() and output_path.samefile(input_path):
         raise InputFileError(f"{output_path}: the output would replace the input; choose another name")
     reader = TableReader(input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
-    column = find_text_column(reader.columns, column)
-    if question_column is not None and question_column not in reader.columns:
-        raise ColumnError(f"no column {question_column!r}; the columns are {reader.columns}")
+    try:
+        column = find_text_column(reader.columns, column)
+        chunks = iter(reader)
+        first = next(chunks, None)  # a look at the values, to find the question column by them
+        question_column, rating_column, found = _context_columns(
+            reader.columns, column, question_column, rating_column, first, tagger
+        )
+    except BaseException:
+        reader.close()
+        raise
     number_rows = not _has_id_column(reader.columns)
 
     def numbered(chunks):
         first_row = 1
         for chunk in chunks:
+            # Data rows counted from 1 after the header, so that an error names the row a person sees.
+            chunk.index = pd.RangeIndex(first_row, first_row + len(chunk))
             if number_rows:
                 chunk.insert(0, "row", range(first_row, first_row + len(chunk)))
             first_row += len(chunk)
             yield chunk
 
-    job = _Job(tagger, column, question_column, explain, router)
+    job = _Job(tagger, column, question_column, rating_column, explain, router)
     try:
         writer = TableWriter(output_path, raw_formulas=raw_formulas)
     except BaseException:
@@ -214,7 +240,8 @@ def tag_file(
                desc=input_path.name, dynamic_ncols=True)
     rows = 0
     try:
-        for tagged in _tag_chunks(job, numbered(reader), jobs):
+        read = itertools.chain([] if first is None else [first], chunks)
+        for tagged in _tag_chunks(job, numbered(read), jobs):
             writer.write(tagged)
             rows += len(tagged)
             if progress:
@@ -225,10 +252,37 @@ def tag_file(
             empty = pd.DataFrame(columns=(["row"] if number_rows else []) + reader.columns)
             writer.write(job(empty))
         writer.commit()
+    except RatingError as err:
+        writer.discard()
+        reader.close()
+        raise InputFileError(f"{input_path}, column {rating_column!r}, {err}") from None
     except BaseException:
         writer.discard()
         reader.close()
         raise
     finally:
         bar.close()
-    return BatchSummary(rows, column, reader.encoding, time.perf_counter() - start, reader.delimiter, reader.sheet)
+    return BatchSummary(
+        rows, column, reader.encoding, time.perf_counter() - start, reader.delimiter, reader.sheet,
+        question_column, rating_column, found,
+    )
+
+
+def _context_columns(columns, column, question_column, rating_column, sample, tagger):
+    """The question and rating columns to use, and what was said of how they were found."""
+    sample = sample if sample is not None else pd.DataFrame(columns=columns)
+    found = []
+    if question_column == "auto":
+        question_column, said = find_context_column("question", columns, sample, exclude=(column,))
+        found.append(said)
+    if rating_column == "auto":
+        rating_column, said = find_context_column("rating", columns, sample, exclude=(column, question_column))
+        if rating_column is not None and not tagger.rating_scale:
+            said, rating_column = f"rating column {rating_column!r} not used: the model was trained without ratings", None
+        found.append(said)
+    elif rating_column is not None and not tagger.rating_scale:
+        raise ColumnError(f"a rating column ({rating_column!r}) was named, but this model was trained without ratings")
+    for name in (question_column, rating_column):
+        if name is not None and name not in columns:
+            raise ColumnError(f"no column {name!r}; the columns are {list(columns)}")
+    return question_column, rating_column, tuple(found)

@@ -35,14 +35,14 @@ class _SklearnBaseline:
     def _pipelines(self):
         raise NotImplementedError
 
-    def fit(self, texts, questions, themes, sentiment):
+    def fit(self, texts, questions, themes, sentiment, ratings=None):
         self.themes_, self.sentiment_ = self._pipelines()
         self.themes_.fit(texts, themes)
         known = pd.notna(sentiment)
         self.sentiment_.fit(texts[known], sentiment[known])
         return self
 
-    def predict(self, texts, questions):
+    def predict(self, texts, questions, ratings=None):
         return self.themes_.predict(texts), self.sentiment_.predict(texts)
 
 
@@ -78,13 +78,13 @@ class Vader:
     name = "VADER (sentiment only)"
     predicts_themes = False
 
-    def fit(self, texts, questions, themes, sentiment):
+    def fit(self, texts, questions, themes, sentiment, ratings=None):
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
         self.analyser_ = SentimentIntensityAnalyzer()
         return self
 
-    def predict(self, texts, questions):
+    def predict(self, texts, questions, ratings=None):
         compound = np.array([self.analyser_.polarity_scores(t)["compound"] for t in texts])
         sentiment = np.where(compound >= 0.05, "positive", np.where(compound <= -0.05, "negative", "neutral"))
         return np.zeros((len(texts), len(THEME_IDS)), dtype=int), sentiment.astype(object)
@@ -99,18 +99,20 @@ class ProjectModel:
     extra: pd.DataFrame | None = None
     predicts_themes = True
 
-    def fit(self, texts, questions, themes, sentiment):
+    def fit(self, texts, questions, themes, sentiment, ratings=None):
         if self.extra is not None:
             extra = self.extra[self.extra["text"].str.strip() != ""]
             texts = np.concatenate([texts, extra["text"].to_numpy(dtype=object)])
             questions = np.concatenate([questions, extra["question"].to_numpy(dtype=object)])
             themes = np.vstack([themes, extra[list(THEME_IDS)].to_numpy()])
             sentiment = np.concatenate([sentiment, extra["sentiment"].to_numpy(dtype=object)])
-        self.model_ = self.config.build_model().fit(texts, themes, sentiment, questions)
+            if ratings is not None:
+                ratings = np.concatenate([ratings, extra["rating"].to_numpy(dtype=object)])
+        self.model_ = self.config.build_model().fit(texts, themes, sentiment, questions, ratings=ratings)
         return self
 
-    def predict(self, texts, questions):
-        return self.model_.predict(texts, questions)
+    def predict(self, texts, questions, ratings=None):
+        return self.model_.predict(texts, questions, ratings)
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ def compare(corpus: pd.DataFrame, methods, *, folds: int = 5, seed: int = 0, pro
     corpus = corpus[corpus["text"].str.strip() != ""].reset_index(drop=True)
     texts = corpus["text"].to_numpy(dtype=object)
     questions = corpus["question"].to_numpy(dtype=object)
+    ratings = corpus["rating"].to_numpy(dtype=object)
     sentiment = corpus["sentiment"].to_numpy(dtype=object)
     Y = corpus[list(THEME_IDS)].to_numpy()
     splits = multilabel_folds(Y, folds, seed)
@@ -148,10 +151,10 @@ def compare(corpus: pd.DataFrame, methods, *, folds: int = 5, seed: int = 0, pro
         fit_seconds = predict_seconds = 0.0
         for train, test in tqdm(splits, desc=method.name, unit="fold", disable=not progress):
             start = time.perf_counter()
-            method.fit(texts[train], questions[train], Y[train], sentiment[train])
+            method.fit(texts[train], questions[train], Y[train], sentiment[train], ratings[train])
             fit_seconds += time.perf_counter() - start
             start = time.perf_counter()
-            predicted[test], predicted_sentiment[test] = method.predict(texts[test], questions[test])
+            predicted[test], predicted_sentiment[test] = method.predict(texts[test], questions[test], ratings[test])
             predict_seconds += time.perf_counter() - start
         results.append(
             Result(

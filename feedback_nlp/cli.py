@@ -32,7 +32,8 @@ def _tag(args) -> int:
         args.output,
         tagger,
         column=args.column,
-        question_column=args.question_column,
+        question_column=_column_choice(args.question_column),
+        rating_column=_column_choice(args.rating_column),
         jobs=args.jobs,
         encoding=args.encoding,
         chunk_rows=args.chunk_rows,
@@ -42,6 +43,9 @@ def _tag(args) -> int:
         sheet=args.sheet,
         raw_formulas=args.raw_formulas,
     )
+    for said in summary.found:  # an unclear choice is said even with --quiet
+        if not args.quiet or said.startswith("several"):
+            print(f"feedback-nlp: {said}", file=sys.stderr)
     if not args.quiet:
         read_as = [f"sheet {summary.sheet!r}"] if summary.sheet else []
         if summary.encoding == "cp1252":
@@ -55,6 +59,11 @@ def _tag(args) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _column_choice(value: str) -> str | None:
+    """``--question-column``/``--rating-column``: "auto" finds it, "none" uses none."""
+    return None if value == "none" else value
 
 
 def _train(args) -> int:
@@ -119,8 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tag.add_argument("--column", help="the comment column (default: found by its name)")
     tag.add_argument(
-        "--question-column",
-        help="column with the survey question each comment answers (improves short answers)",
+        "--question-column", default="auto",
+        help="column with the survey question each comment answers, which changes what a short "
+        "answer means (default: found by its name or values; 'none' for none)",
+    )
+    tag.add_argument(
+        "--rating-column", default="auto",
+        help="column with the survey rating each comment explains, such as the Friends and Family "
+        "Test's 1-6, for a model trained with ratings (default: found by its name; 'none' for none)",
     )
     tag.add_argument("--model", help="model folder (default: the shipped default model)")
     tag.add_argument(

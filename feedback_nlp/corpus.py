@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import CorpusError, EmptyTextWarning, InputFileError
+from .ratings import normalise_ratings
 from .tables import detect_encoding
 from .themes import (
     FLAGS,
     QDC_CATEGORY_THEMES,
     QDC_PERSONAL_DATA_COLUMN,
     QDC_QUESTION_COLUMN,
+    QDC_RATING_COLUMN,
     QDC_SAFEGUARDING_COLUMN,
     QDC_SENTIMENT,
     QDC_SENTIMENT_COLUMN,
@@ -31,7 +33,7 @@ from .themes import (
 
 FORMATS = ("auto", "project", "qdc")
 PROJECT_REQUIRED = ("text", "themes", "sentiment")
-CORPUS_COLUMNS = ("text", "question", *THEME_IDS, "sentiment", "flags")
+CORPUS_COLUMNS = ("text", "question", "rating", *THEME_IDS, "sentiment", "flags")
 
 
 def read_corpus(path: str | PathLike, format: str = "auto") -> pd.DataFrame:
@@ -43,15 +45,18 @@ def read_corpus(path: str | PathLike, format: str = "auto") -> pd.DataFrame:
         A CSV file in the project's format or in the NHS QDC v6 format.
     format : {"auto", "project", "qdc"}, default "auto"
         ``"project"``: columns ``text``, ``themes`` (theme ids joined by ``;``), ``sentiment``,
-        optional ``flags`` and ``question``. ``"qdc"``: one 0/1 column per QDC category, text in
-        ``FFT answer``, mapped to themes as ``THEMES.md`` specifies. ``"auto"`` picks the format
+        optional ``flags``, ``question`` and ``rating``. ``"qdc"``: one 0/1 column per QDC
+        category, text in ``FFT answer``, the rating in ``FFT categorical answer``, mapped to
+        themes as ``THEMES.md`` specifies. ``"auto"`` picks the format
         from the header and refuses a header that fits neither.
 
     Returns
     -------
     pandas.DataFrame
         One row per input row, in file order, with columns ``text`` (str, ``""`` when missing),
-        ``question`` (str, ``""`` when absent), one 0/1 column per theme id, ``sentiment`` (a
+        ``question`` (str, ``""`` when absent), ``rating`` (the survey rating as text, such as
+        ``"1"``, or ``None`` when absent; see :func:`feedback_nlp.model.normalise_ratings`), one
+        0/1 column per theme id, ``sentiment`` (a
         sentiment class, or ``None`` when the row has none) and ``flags`` (flag ids joined by
         ``;``, ``""`` for none). ``attrs`` holds the ``source`` path and the ``format`` read.
 
@@ -143,8 +148,10 @@ def _split_ids(path, values: pd.Series, allowed, column: str) -> list[list[str]]
     return out
 
 
-def _assemble(text, question, theme_matrix, sentiment, flag_lists) -> pd.DataFrame:
+def _assemble(text, question, rating, theme_matrix, sentiment, flag_lists) -> pd.DataFrame:
     table = pd.DataFrame({"text": text, "question": question})
+    ratings = normalise_ratings(rating) if rating is not None else [None] * len(table)
+    table["rating"] = pd.Series(ratings, index=table.index, dtype=object)  # None, not NaN, when absent
     for j, theme in enumerate(THEME_IDS):
         table[theme] = theme_matrix[:, j].astype(np.int8)
     table["sentiment"] = pd.Series(sentiment, dtype=object)
@@ -169,6 +176,7 @@ def _from_project(path, raw: pd.DataFrame) -> pd.DataFrame:
     return _assemble(
         raw["text"],
         question,
+        raw["rating"] if "rating" in raw.columns else None,
         matrix,
         [value or None for value in sentiment],
         _split_ids(path, flags, FLAGS, "flags"),
@@ -215,7 +223,8 @@ def _from_qdc(path, raw: pd.DataFrame) -> pd.DataFrame:
         [f for f, on in zip(FLAGS, pair) if on] for pair in zip(safeguarding, personal)
     ]
     question = raw[QDC_QUESTION_COLUMN] if QDC_QUESTION_COLUMN in raw.columns else ""
-    return _assemble(raw[QDC_TEXT_COLUMN], question, matrix, sentiment, flag_lists)
+    rating = raw[QDC_RATING_COLUMN] if QDC_RATING_COLUMN in raw.columns else None
+    return _assemble(raw[QDC_TEXT_COLUMN], question, rating, matrix, sentiment, flag_lists)
 
 
 def _warn_empty_texts(path, table: pd.DataFrame) -> None:

@@ -12,8 +12,8 @@ import dask.dataframe as dd
 from .tagging import Tagger, load
 
 
-def _tag_partition(partition, tagger: Tagger, column: str, question_column: str | None):
-    return tagger.tag_frame(partition, column, question_column)
+def _tag_partition(partition, tagger: Tagger, column: str, question_column: str | None, rating_column: str | None):
+    return tagger.tag_frame(partition, column, question_column, rating_column)
 
 
 def tag_dataframe(
@@ -21,6 +21,7 @@ def tag_dataframe(
     column: str,
     *,
     question_column: str | None = None,
+    rating_column: str | None = None,
     tagger: Tagger | None = None,
 ) -> dd.DataFrame:
     """Tag the comment column of a Dask DataFrame, partition by partition.
@@ -32,6 +33,8 @@ def tag_dataframe(
         The comment column.
     question_column : str, optional
         A column with the survey question each comment answers.
+    rating_column : str, optional
+        A column with the survey rating each comment explains (see :meth:`Tagger.tag_many`).
     tagger : Tagger, optional
         The model; the default model when not given.
 
@@ -49,8 +52,8 @@ def tag_dataframe(
     >>> tag_dataframe(ddf, "FFT answer").to_parquet("s3://bucket/tagged/")   # doctest: +SKIP
     """
     tagger = tagger if tagger is not None else load()
-    meta = tagger.tag_frame(ddf._meta, column, question_column)
+    meta = tagger.tag_frame(ddf._meta, column, question_column, rating_column)
     shared_tagger = dask.delayed(tagger, pure=True)
     return ddf.map_partitions(
-        _tag_partition, shared_tagger, column, question_column, meta=meta, align_dataframes=False
+        _tag_partition, shared_tagger, column, question_column, rating_column, meta=meta, align_dataframes=False
     )

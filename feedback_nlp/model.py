@@ -42,6 +42,7 @@ from sklearn.utils.validation import check_is_fitted
 from .embeddings import ENCODERS, SentenceEmbeddings, encoder_versions
 from .exceptions import ModelError, OutputFileError
 from .features import QUESTION_KINDS, build_features, question_kind
+from .ratings import normalise_ratings, rating_features, scale_of
 from .themes import EMPTY_SENTIMENT, FLAGS, SENTIMENTS, THEME_IDS
 
 ARTEFACT = "model.skops"
@@ -49,6 +50,7 @@ CARD = "model.json"
 # Bumped when the artefact's layout changes, so that an old folder is refused, not misread.
 # 5: skops instead of a joblib pickle.
 FORMAT_VERSION = 5
+RATING_FEATURES = ("crossed", "plain", "none")
 # This library's own classes in a model file; skops trusts scikit-learn's and numpy's itself.
 TRUSTED_TYPES = (
     "feedback_nlp.model.CommentModel",
@@ -96,6 +98,10 @@ class CommentModel(BaseEstimator):
     embeddings : str, optional
         A sentence encoder (a key of :data:`feedback_nlp.embeddings.ENCODERS`) whose embeddings
         join the TF-IDF features; needs the ``embeddings`` extra. None: TF-IDF only.
+    rating_features : {"crossed", "plain", "none"}
+        How the survey rating joins the features (see :mod:`feedback_nlp.ratings`): one column
+        per rating, and per rating and question kind (``"crossed"``); per rating only
+        (``"plain"``); or not at all. Training data without ratings gives no rating columns.
     random_state : int
         Seed for every random choice, so the same data gives the same model.
     """
@@ -108,6 +114,7 @@ class CommentModel(BaseEstimator):
         threshold_folds: int = 5,
         max_char_features: int = 150_000,
         embeddings: str | None = None,
+        rating_features: str = "crossed",
         random_state: int = 0,
     ):
         self.theme_C = theme_C
@@ -115,9 +122,10 @@ class CommentModel(BaseEstimator):
         self.threshold_folds = threshold_folds
         self.max_char_features = max_char_features
         self.embeddings = embeddings
+        self.rating_features = rating_features
         self.random_state = random_state
 
-    def fit(self, texts, themes, sentiment, questions=None, safeguarding=None):
+    def fit(self, texts, themes, sentiment, questions=None, safeguarding=None, ratings=None):
         """Fit the features and the heads.
 
         Parameters
@@ -133,6 +141,9 @@ class CommentModel(BaseEstimator):
         safeguarding : sequence of bool, optional
             Whether each comment carries the safeguarding flag; without it, or with too few
             flagged comments, there is no safeguarding head (the rules still flag).
+        ratings : sequence of str or None, optional
+            The survey rating each comment explains (see :func:`normalise_ratings`); the values
+            seen become the model's ``rating_scale_``.
 
         Returns
         -------
@@ -143,9 +154,10 @@ class CommentModel(BaseEstimator):
         self.features_ = build_features(max_char_features=self.max_char_features)
         self.embeddings_ = None if self.embeddings is None else SentenceEmbeddings(self.embeddings)
         texts = np.asarray(texts, dtype=object)
-        X = self._joined(
-            self.features_.fit_transform(np.column_stack([texts, question_kinds(questions, len(texts))])), texts
-        )
+        kinds = question_kinds(questions, len(texts))
+        ratings = _ratings(ratings, len(texts))
+        self.rating_scale_ = () if self.rating_features == "none" else scale_of(ratings)
+        X = self._joined(self.features_.fit_transform(np.column_stack([texts, kinds])), texts, ratings, kinds)
 
         theme_head = OneVsRestClassifier(
             LogisticRegression(
@@ -178,12 +190,16 @@ class CommentModel(BaseEstimator):
         self.safeguarding_, self.safeguarding_threshold_ = self._fit_safeguarding(X, safeguarding)
         return self
 
-    def _joined(self, X, texts) -> sp.csr_matrix:
-        """The TF-IDF features ``X`` of ``texts``, with their sentence embeddings after them when
-        the model has an encoder (after, so that the word block's columns stay the first)."""
-        if self.embeddings_ is None:
-            return X
-        return sp.hstack([X, self.embeddings_.transform(texts)], format="csr")
+    def _joined(self, X, texts, ratings, kinds) -> sp.csr_matrix:
+        """The TF-IDF features ``X`` of ``texts``, then the rating's columns when the model has a
+        rating scale, then sentence embeddings when it has an encoder: after, so that the word
+        block's columns stay the first."""
+        blocks = [X]
+        if getattr(self, "rating_scale_", ()):
+            blocks.append(rating_features(ratings, kinds, self.rating_scale_, self.rating_features == "crossed"))
+        if self.embeddings_ is not None:
+            blocks.append(self.embeddings_.transform(texts))
+        return X if len(blocks) == 1 else sp.hstack(blocks, format="csr")
 
     def _fit_safeguarding(self, X, flagged):
         """The safeguarding head and its threshold, or (None, inf) without enough flagged rows."""
@@ -198,43 +214,52 @@ class CommentModel(BaseEstimator):
         threshold = float(np.quantile(held_out[flagged], 1 - SAFEGUARDING_RECALL, method="lower"))
         return head.fit(X, flagged), threshold
 
-    def predict_scores(self, texts, questions=None) -> tuple[np.ndarray, np.ndarray]:
+    def predict_scores(self, texts, questions=None, ratings=None) -> tuple[np.ndarray, np.ndarray]:
         """Return theme probabilities (n, 5) and sentiment probabilities (n, 3, SENTIMENTS order).
 
         ``texts`` holds strings or missing values (None, NaN); ``questions``, when given, the
-        survey question each answers. An empty, blank or missing text says nothing: it gets
-        theme scores of 0 and sentiment ``neutral`` with probability 1.
+        survey question each answers; ``ratings``, the survey rating each explains (checked
+        against ``rating_scale_`` by the caller). An empty, blank or missing text says nothing:
+        it gets theme scores of 0 and sentiment ``neutral`` with probability 1.
         """
-        scores = self.analyse(texts, questions)
+        scores = self.analyse(texts, questions, ratings)
         return scores.themes, scores.sentiment
 
-    def analyse(self, texts, questions=None) -> ModelScores:
+    def analyse(self, texts, questions=None, ratings=None) -> ModelScores:
         """:meth:`predict_scores`, the safeguarding probability (0 without a safeguarding head),
         and how many distinct words and word pairs of each comment the model knows: 0 for one
         none of whose words was seen in training (another language, a typo, "asdfgh"), whose
-        scores say little. Each distinct (text, question kind) is scored once, which pays off on
-        survey exports full of "Nothing".
+        scores say little. Each distinct (text, question kind, rating) is scored once, which pays
+        off on survey exports full of "Nothing".
         """
         check_is_fitted(self, "themes_")
         text_codes, distinct_texts = pd.factorize(pd.Series(texts, dtype=object))
         kind_codes = np.searchsorted(QUESTION_KINDS_SORTED, question_kinds(questions, len(text_codes)))
-        pair_codes = text_codes * len(QUESTION_KINDS_SORTED) + kind_codes
-        # Missing texts have text code -1, so negative pair codes: all get the empty answer.
-        distinct_pairs, codes = np.unique(np.where(text_codes < 0, -1, pair_codes), return_inverse=True)
+        # Ratings off the model's scale count as none: the callers have refused them already.
+        rating_codes, distinct_ratings = pd.factorize(pd.Series(_ratings(ratings, len(text_codes)), dtype=object))
+        n_kinds, n_ratings = len(QUESTION_KINDS_SORTED), len(distinct_ratings) + 1
+        key_codes = (text_codes * n_kinds + kind_codes) * n_ratings + rating_codes + 1
+        # Missing texts have text code -1, so negative codes: all get the empty answer.
+        distinct_keys, codes = np.unique(np.where(text_codes < 0, -1, key_codes), return_inverse=True)
+        known = distinct_keys >= 0
+        text_kind = np.where(known, distinct_keys // n_ratings, -1)
         # Missing texts index the "" appended last, which also serves a batch with no text at all.
         texts_and_blank = np.append(np.asarray(distinct_texts, dtype=object), "")
-        pair_texts = texts_and_blank[np.where(distinct_pairs >= 0, distinct_pairs // len(QUESTION_KINDS_SORTED), -1)]
-        pair_kinds = QUESTION_KINDS_SORTED[distinct_pairs % len(QUESTION_KINDS_SORTED)]
-        said = (distinct_pairs >= 0) & np.array([bool(t.strip()) for t in pair_texts], dtype=bool)
+        key_texts = texts_and_blank[np.where(known, text_kind // n_kinds, -1)]
+        key_kinds = QUESTION_KINDS_SORTED[text_kind % n_kinds]
+        ratings_and_none = np.append([None], np.asarray(distinct_ratings, dtype=object))
+        key_ratings = ratings_and_none[np.where(known, distinct_keys % n_ratings, 0)]
+        said = known & np.array([bool(t.strip()) for t in key_texts], dtype=bool)
 
-        theme_scores = np.zeros((len(distinct_pairs), len(THEME_IDS)))
-        sentiment_scores = np.zeros((len(distinct_pairs), len(SENTIMENTS)))
+        theme_scores = np.zeros((len(distinct_keys), len(THEME_IDS)))
+        sentiment_scores = np.zeros((len(distinct_keys), len(SENTIMENTS)))
         sentiment_scores[:, SENTIMENTS.index(EMPTY_SENTIMENT)] = 1.0
-        known_terms = np.zeros(len(distinct_pairs), dtype=np.int64)
-        safeguarding = np.zeros(len(distinct_pairs))
+        known_terms = np.zeros(len(distinct_keys), dtype=np.int64)
+        safeguarding = np.zeros(len(distinct_keys))
         if said.any():
             X = self._joined(
-                self.features_.transform(np.column_stack([pair_texts[said], pair_kinds[said]])), pair_texts[said]
+                self.features_.transform(np.column_stack([key_texts[said], key_kinds[said]])),
+                key_texts[said], key_ratings[said], key_kinds[said],
             )
             theme_scores[said] = self.themes_.predict_proba(X)
             sentiment_scores[said] = self.sentiment_.predict_proba(X)[:, self.sentiment_order_]
@@ -247,10 +272,20 @@ class CommentModel(BaseEstimator):
             theme_scores[codes], sentiment_scores[codes], safeguarding[codes], known_terms[codes]
         )
 
-    def predict(self, texts, questions=None) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, texts, questions=None, ratings=None) -> tuple[np.ndarray, np.ndarray]:
         """Return the 0/1 theme matrix (n, 5) and the sentiment labels (n,) for ``texts``."""
-        theme_scores, sentiment_scores = self.predict_scores(texts, questions)
+        theme_scores, sentiment_scores = self.predict_scores(texts, questions, ratings)
         return decide(theme_scores, sentiment_scores, self.thresholds_)
+
+
+def _ratings(ratings, n: int) -> np.ndarray:
+    """``ratings`` as normalised text (None for none), or all None when not given."""
+    if ratings is None:
+        return np.full(n, None, dtype=object)
+    ratings = normalise_ratings(list(ratings))
+    if len(ratings) != n:
+        raise ValueError(f"got {n} comments but {len(ratings)} ratings")
+    return ratings
 
 
 QUESTION_KINDS_SORTED = np.array(sorted(QUESTION_KINDS), dtype=object)

@@ -42,6 +42,22 @@ TEXT_COLUMN_NAMES = frozenset(
     {"text", "comment", "comments", "fftanswer", "answer", "feedback", "freetext", "response",
      "commenttext", "freetextcomment", "whatcouldwedobetter", "whatwasgood", "fftwhy"}
 )
+# Names (squashed as above) of the column holding the survey question each comment answers, and
+# of the rating it explains (the Friends and Family Test's 1 very good ... 5 very poor).
+QUESTION_COLUMN_NAMES = frozenset(
+    {"question", "fftquestion", "questiontext", "surveyquestion", "questionasked", "questiontitle"}
+)
+RATING_COLUMN_NAMES = frozenset(
+    {"rating", "fftrating", "fftcategoricalanswer", "categoricalanswer", "fftscore", "fftresponse",
+     "ratingscore", "overallrating", "fftrecommend"}
+)
+# A column holds questions when its cells take at most this many distinct values, most of which
+# read as questions (end with "?" or start with a question word).
+QUESTION_DISTINCT_MAX = 30
+_QUESTION_WORDS = re.compile(
+    r"^\s*(what|how|why|was|were|is|are|did|do|does|would|could|can|please|tell|overall|if|thinking)\b",
+    re.IGNORECASE,
+)
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Google Sheets
 # (OWASP, "CSV Injection"); a plain number such as "-2" or "+44" is left as it is.
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -146,6 +162,39 @@ def find_text_column(columns, column: str | None = None) -> str:
             f"{found} among {columns}; pass the column to tag with --column"
         )
     return matches[0]
+
+
+def find_context_column(kind: str, columns, sample: pd.DataFrame, exclude=()) -> tuple[str | None, str]:
+    """The one column that holds the survey question (``kind="question"``) or rating
+    (``kind="rating"``), found by its name or, for the question, by its values in ``sample``.
+
+    Returns the column (None when there is none or the choice is not clear) and a sentence saying
+    how it was found or why none was taken, for the user to read.
+    """
+    names = QUESTION_COLUMN_NAMES if kind == "question" else RATING_COLUMN_NAMES
+    candidates = [str(c) for c in columns if str(c) not in exclude]
+    by_name = [c for c in candidates if squash(c) in names]
+    if len(by_name) == 1:
+        return by_name[0], f"{kind} column {by_name[0]!r} (found by its name)"
+    if len(by_name) > 1:
+        return None, (f"several columns could be the {kind} ({by_name}): none used; name one with "
+                      f"--{kind}-column")
+    if kind == "question":
+        by_values = [c for c in candidates if c in sample.columns and _reads_as_questions(sample[c])]
+        if len(by_values) == 1:
+            return by_values[0], f"question column {by_values[0]!r} (its values read as questions)"
+        if len(by_values) > 1:
+            return None, (f"several columns could be the question ({by_values}): none used; name "
+                          "one with --question-column")
+    return None, f"no {kind} column found"
+
+
+def _reads_as_questions(values: pd.Series) -> bool:
+    distinct = {str(v).strip() for v in values if isinstance(v, str) and v.strip()}
+    if not distinct or len(distinct) > QUESTION_DISTINCT_MAX:
+        return False
+    asking = sum(v.endswith("?") or bool(_QUESTION_WORDS.match(v)) for v in distinct)
+    return asking > len(distinct) / 2
 
 
 def squash(name) -> str:

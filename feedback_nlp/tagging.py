@@ -14,12 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .exceptions import ColumnError, ModelError
 from .explain import Explainer, theme_sentiments
 from .flags import detect_flags
 from .metrics import Scores, score
 from .model import CommentModel, decide, load_model, save_model, sha256_file
+from .ratings import check_ratings, normalise_ratings
 from .themes import FLAGS, SENTIMENTS, THEME_IDS
 
 # Theme scores in tables are rounded to this many decimals, and routing of a single tag rounds
@@ -54,7 +57,7 @@ FOREIGN_MIN_WORDS, FOREIGN_KNOWN_SHARE = 3, 0.5
 _MARKUP = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]{0,500}>", re.DOTALL)
 # A comment of digits and the punctuation around numbers only ("1", "3.5", "10/10") says nothing
 # a model can read; it is tagged as an empty comment and marked for review as short.
-_NUMBERS_ONLY = re.compile(r"[\d\s.,:;/%£$€#+\-()]*\d[\d\s.,:;/%£$€#+\-()]*")
+NUMBERS_ONLY = r"^[0-9\s.,:;/%£$€#+\-()]*[0-9][0-9\s.,:;/%£$€#+\-()]*$"
 
 
 @dataclass(frozen=True)
@@ -139,11 +142,25 @@ def _check_texts(texts, what: str) -> list:
     return texts
 
 
-def _readable(text):
-    """``text`` without HTML markup (tags removed, entities decoded); missing values as they are."""
-    if isinstance(text, str) and "<" in text and _MARKUP.search(text):
-        return html.unescape(_MARKUP.sub(" ", text))
-    return text
+def _readable(texts: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+    """``texts`` without HTML markup (tags removed, entities decoded), as given and in Arrow."""
+    column = pa.array(texts, type=pa.large_string(), from_pandas=True)
+    marked = np.flatnonzero(pc.fill_null(pc.match_substring(column, "<"), False).to_numpy(zero_copy_only=False))
+    changed = [i for i in marked if _MARKUP.search(texts[i])]
+    if not changed:
+        return texts, column
+    texts = texts.copy()
+    for i in changed:
+        texts[i] = html.unescape(_MARKUP.sub(" ", texts[i]))
+    return texts, pa.array(texts, type=pa.large_string(), from_pandas=True)
+
+
+def _word_counts(column: pa.Array) -> np.ndarray:
+    """How many white-space separated words each text has (0 when missing), in Arrow."""
+    trimmed = pc.utf8_trim_whitespace(column)
+    counts = pc.list_value_length(pc.utf8_split_whitespace(trimmed))
+    empty = pc.equal(pc.binary_length(trimmed), 0)
+    return pc.fill_null(pc.if_else(empty, 0, counts), 0).to_numpy(zero_copy_only=False)
 
 
 def _as_text(values: pd.Series) -> np.ndarray:
@@ -175,22 +192,32 @@ class Tagger:
         self.review_margin = review_margin
 
     @property
+    def rating_scale(self) -> tuple[str, ...]:
+        """The survey ratings this model was trained with (``()`` for a model without ratings)."""
+        return tuple(getattr(self.model, "rating_scale_", ()))
+
+    @property
     def thresholds(self) -> dict[str, float]:
         """The score each theme must reach to be assigned, keyed by theme id."""
         return dict(zip(THEME_IDS, map(float, self.model.thresholds_)))
 
-    def tag(self, text: str | None, question: str | None = None, *, explain: bool = False) -> Tag:
-        """Tag one comment, optionally with the survey question it answers.
+    def tag(
+        self, text: str | None, question: str | None = None, rating=None, *, explain: bool = False
+    ) -> Tag:
+        """Tag one comment, optionally with the survey question it answers and the rating it explains.
 
         The same result as its entry in :meth:`tag_many` with the same arguments (for a model
         with sentence embeddings, scores to about 1e-6: see :mod:`feedback_nlp.embeddings`).
         """
-        return self.tag_many([text], None if question is None else [question], explain=explain)[0]
+        return self.tag_many(
+            [text], None if question is None else [question], None if rating is None else [rating], explain=explain
+        )[0]
 
     def tag_many(
         self,
         texts: Iterable[str | None],
         questions: Iterable[str | None] | None = None,
+        ratings: Iterable | None = None,
         *,
         explain: bool = False,
     ) -> list[Tag]:
@@ -203,6 +230,10 @@ class Tagger:
         questions : iterable of str or None, optional
             The survey question each comment answers ("What could we do better?"), which
             changes what a short answer such as "Nothing" means. Omit when unknown.
+        ratings : iterable of str, int or None, optional
+            The survey rating each comment explains (Friends and Family Test: 1 very good ...
+            5 very poor, 6 don't know), for a model trained with ratings (its card's
+            ``rating_scale``); None or blank for none. Omit when unknown.
         explain : bool
             Also give each assigned theme its evidence and its own sentiment
             (``Tag.evidence``, ``Tag.theme_sentiment``); this is slow: on 5,000 comments
@@ -213,12 +244,18 @@ class Tagger:
         TypeError
             An item is neither a string nor missing (None, NaN); the message gives its index.
         ValueError
-            ``questions`` is not as long as ``texts``.
+            ``questions`` or ``ratings`` is not as long as ``texts``.
+        RatingError
+            A rating is not on the model's scale; the message gives its index.
         """
         texts = _check_texts(texts, "comment")
         if questions is not None:
             questions = _check_texts(questions, "question")
-        tagged = self._tag(np.array(texts, dtype=object), questions, explain)
+        if ratings is not None:
+            ratings = self._checked_ratings(list(ratings))
+            if len(ratings) != len(texts):
+                raise ValueError(f"got {len(texts)} comments but {len(ratings)} ratings")
+        tagged = self._tag(np.array(texts, dtype=object), questions, ratings, explain)
         ids = np.array(THEME_IDS, dtype=object)
         return [
             Tag(
@@ -240,6 +277,7 @@ class Tagger:
         frame: pd.DataFrame,
         column: str,
         question_column: str | None = None,
+        rating_column: str | None = None,
         *,
         explain: bool = False,
     ) -> pd.DataFrame:
@@ -258,6 +296,8 @@ class Tagger:
             The column of comments.
         question_column : str, optional
             A column holding the survey question each comment answers.
+        rating_column : str, optional
+            A column holding the survey rating each comment explains (see :meth:`tag_many`).
         explain : bool
             Add the evidence and per-theme sentiment columns (30 to 40 times slower: see
             :meth:`tag_many`).
@@ -266,8 +306,10 @@ class Tagger:
         ------
         ColumnError
             A named column is not in the frame, or the frame already has a result column.
+        RatingError
+            A rating is not on the model's scale; the message gives its row's index label.
         """
-        for name in (column, question_column):
+        for name in (column, question_column, rating_column):
             if name is not None and name not in frame.columns:
                 raise ColumnError(f"no column {name!r}; the columns are {list(frame.columns)}")
         clashes = [c for c in (*RESULT_COLUMNS, *EXPLAIN_COLUMNS) if c in frame.columns]
@@ -276,7 +318,8 @@ class Tagger:
                 f"the frame already has result column(s) {clashes}; rename or drop them first"
             )
         questions = None if question_column is None else _as_text(frame[question_column])
-        tagged = self._tag(_as_text(frame[column]), questions, explain)
+        ratings = None if rating_column is None else self._checked_ratings(frame[rating_column], frame.index)
+        tagged = self._tag(_as_text(frame[column]), questions, ratings, explain)
         out = frame.copy()
         out["themes"] = [";".join(t for t, on in zip(THEME_IDS, row) if on) for row in tagged.themes]
         out["sentiment"] = tagged.sentiments
@@ -300,23 +343,32 @@ class Tagger:
     def _explainer(self) -> Explainer:
         return Explainer(self.model)
 
-    def _tag(self, texts: np.ndarray, questions, explain: bool) -> _Tagged:
+    def _checked_ratings(self, values, rows=None) -> np.ndarray:
+        """``values`` as normalised ratings, each on this model's scale (else a RatingError)."""
+        ratings = normalise_ratings(list(values))
+        check_ratings(ratings, self.rating_scale, rows)
+        return ratings
+
+    def _tag(self, texts: np.ndarray, questions, ratings, explain: bool) -> _Tagged:
         """Score, decide, flag and mark for review one batch of checked texts."""
-        texts = np.array([_readable(t) for t in texts], dtype=object)
-        numbers_only = np.array([isinstance(t, str) and bool(_NUMBERS_ONLY.fullmatch(t)) for t in texts], dtype=bool)
+        # Done for the whole batch in Arrow: row by row in Python, these were a quarter of tagging.
+        texts, column = _readable(np.asarray(texts, dtype=object))
+        numbers_only = pc.fill_null(pc.match_substring_regex(column, NUMBERS_ONLY), False).to_numpy(zero_copy_only=False)
         # The model reads a numbers-only comment as empty; the flags still see it (a phone number).
-        scores = self.model.analyse(np.where(numbers_only, "", texts), questions)
+        scores = self.model.analyse(np.where(numbers_only, "", texts), questions, ratings)
         theme_scores, sentiment_scores, known_terms = scores.themes, scores.sentiment, scores.known_terms
         themes, sentiments = decide(theme_scores, sentiment_scores, self.model.thresholds_)
         flags = _with_model_safeguarding(
             detect_flags(texts), scores.safeguarding >= self.model.safeguarding_threshold_
         )
         near = np.abs(theme_scores - self.model.thresholds_) < self.review_margin
-        split = [t.split() if isinstance(t, str) and not n else [] for t, n in zip(texts, numbers_only)]
-        words = np.array([len(w) for w in split])
-        distinct = np.array([len(set(map(str.lower, w))) if len(w) >= FOREIGN_MIN_WORDS else 0 for w in split])
+        words = np.where(numbers_only, 0, _word_counts(column))
         unknown = (words > 0) & (known_terms == 0)
-        foreign = (distinct >= FOREIGN_MIN_WORDS) & ~unknown & (known_terms < FOREIGN_KNOWN_SHARE * distinct)
+        # Distinct words are counted only where the comment's words could be few enough to tell.
+        foreign = (words >= FOREIGN_MIN_WORDS) & ~unknown & (known_terms < FOREIGN_KNOWN_SHARE * words)
+        for i in np.flatnonzero(foreign):
+            distinct = len(set(texts[i].lower().split()))
+            foreign[i] = distinct >= FOREIGN_MIN_WORDS and known_terms[i] < FOREIGN_KNOWN_SHARE * distinct
         short = numbers_only | (
             (words > 0) & (words < SHORT_WORDS) & (sentiment_scores.max(axis=1) < SURE_SENTIMENT)
         )
@@ -345,8 +397,12 @@ class Tagger:
         without reading them would get right.
         """
         self._warn_if_trained_on(corpus.attrs.get("source"))
+        # A model trained without ratings is scored without them, whatever the file holds.
+        ratings = None
+        if self.rating_scale and "rating" in corpus.columns:
+            ratings = self._checked_ratings(corpus["rating"], range(1, len(corpus) + 1))
         tagged = self._tag(
-            corpus["text"].to_numpy(dtype=object), corpus["question"].to_numpy(dtype=object), False
+            corpus["text"].to_numpy(dtype=object), corpus["question"].to_numpy(dtype=object), ratings, False
         )
         truth, sentiment = corpus[list(THEME_IDS)].to_numpy(), corpus["sentiment"].to_numpy(dtype=object)
         reviewed = np.array([bool(r) for r in tagged.review_reasons], dtype=bool)
@@ -411,6 +467,7 @@ def _default_tagger() -> Tagger:
 def tag(
     texts: Iterable[str | None],
     questions: Iterable[str | None] | None = None,
+    ratings: Iterable | None = None,
     *,
     explain: bool = False,
 ) -> list[Tag]:
@@ -423,4 +480,4 @@ def tag(
     >>> [t.sentiment for t in tag(["Kind staff", "Parking was a nightmare"])]  # doctest: +SKIP
     ['positive', 'negative']
     """
-    return _default_tagger().tag_many(texts, questions, explain=explain)
+    return _default_tagger().tag_many(texts, questions, ratings, explain=explain)

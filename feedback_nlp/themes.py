@@ -112,6 +112,9 @@ QDC_SAFEGUARDING_COLUMN = "Safeguarding concerns?"
 QDC_PERSONAL_DATA_COLUMN = "Person identifiable info?"
 QDC_TEXT_COLUMN = "FFT answer"
 QDC_QUESTION_COLUMN = "FFT question"
+# The Friends and Family Test rating the comment explains: 1 very good ... 5 very poor, 6 don't
+# know (the QDC file also holds 7). A feature of the comment, never its sentiment label.
+QDC_RATING_COLUMN = "FFT categorical answer"
 QDC_SENTIMENT_COLUMN = "Comment sentiment"
 
 # QDC "Comment sentiment": 1 very positive ... 5 very negative, 3 neutral or mixed.

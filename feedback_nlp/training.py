@@ -16,7 +16,7 @@ from .corpus import CORPUS_COLUMNS, read_corpus
 from .embeddings import ENCODERS, check_encoder, encoder_versions
 from .exceptions import CorpusError
 from .metrics import Scores, score
-from .model import CommentModel, check_model_folder, multilabel_folds, sha256_file
+from .model import RATING_FEATURES, CommentModel, check_model_folder, multilabel_folds, sha256_file
 from .tagging import Tagger
 from .themes import SENTIMENTS, THEME_IDS
 
@@ -40,6 +40,8 @@ class TrainingConfig:
     embeddings : str, optional
         A sentence encoder whose embeddings join the TF-IDF features (``"minilm"``; needs the
         ``embeddings`` extra, and tags about 200 times slower). None: TF-IDF only.
+    rating_features : {"crossed", "plain", "none"}
+        How the survey rating joins the features (see :class:`CommentModel`).
     """
 
     seed: int = 0
@@ -49,6 +51,7 @@ class TrainingConfig:
     sentiment_C: float = 4.0
     max_char_features: int = 150_000
     embeddings: str | None = None
+    rating_features: str = "crossed"
 
     def __post_init__(self):
         if self.cv_folds == 1 or self.cv_folds < 0:
@@ -62,6 +65,8 @@ class TrainingConfig:
             raise ValueError(f"max_char_features must be >= 1; got {self.max_char_features}")
         if self.embeddings is not None:
             check_encoder(self.embeddings)
+        if self.rating_features not in RATING_FEATURES:
+            raise ValueError(f"rating_features must be one of {RATING_FEATURES}; got {self.rating_features!r}")
 
     def build_model(self) -> CommentModel:
         """An unfitted model with these settings."""
@@ -71,6 +76,7 @@ class TrainingConfig:
             threshold_folds=self.threshold_folds,
             max_char_features=self.max_char_features,
             embeddings=self.embeddings,
+            rating_features=self.rating_features,
             random_state=self.seed,
         )
 
@@ -128,6 +134,7 @@ def cross_validate(
     _check_corpus(corpus, config.threshold_folds)
     texts = corpus["text"].to_numpy(dtype=object)
     questions = corpus["question"].to_numpy(dtype=object)
+    ratings = corpus["rating"].to_numpy(dtype=object)
     sentiment = corpus["sentiment"].to_numpy(dtype=object)
     Y = corpus[list(THEME_IDS)].to_numpy()
     predicted_themes = np.zeros_like(Y)
@@ -138,10 +145,10 @@ def cross_validate(
         model = config.build_model().fit(
             # No safeguarding labels: these scores are of themes and sentiment only, and the
             # safeguarding head would cost six more fits a fold.
-            texts[usable], Y[usable], sentiment[usable], questions[usable]
+            texts[usable], Y[usable], sentiment[usable], questions[usable], ratings=ratings[usable]
         )
         predicted_themes[test_idx], predicted_sentiment[test_idx] = model.predict(
-            texts[test_idx], questions[test_idx]
+            texts[test_idx], questions[test_idx], ratings[test_idx]
         )
     return score(Y, predicted_themes, sentiment, predicted_sentiment)
 
@@ -197,6 +204,7 @@ def train(
         usable["sentiment"].to_numpy(dtype=object),
         usable["question"],
         flagged,
+        usable["rating"],
     )
     card = {
         "training_data": list(sources),
@@ -210,6 +218,8 @@ def train(
         },
         "config": asdict(config),
         "embeddings": embeddings,
+        # The ratings the model knows; any other is refused when tagging.
+        "rating_scale": list(model.rating_scale_),
         "thresholds": dict(zip(THEME_IDS, map(float, model.thresholds_))),
         # inf: no safeguarding head (too few flagged comments); JSON has no inf, so null.
         "safeguarding_threshold": None

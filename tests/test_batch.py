@@ -132,11 +132,11 @@ def test_a_failure_midway_leaves_no_output_and_no_temporary_file(tagger, survey,
     out.write_text("the previous run's output\n")
     calls = []
 
-    def fail_on_third_chunk(frame, column, question_column=None, **options):
+    def fail_on_third_chunk(frame, *args, **options):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return type(tagger).tag_frame(tagger, frame, column, question_column, **options)
+        return type(tagger).tag_frame(tagger, frame, *args, **options)
 
     monkeypatch.setattr(tagger, "tag_frame", fail_on_third_chunk)
     with pytest.raises(KeyboardInterrupt):
@@ -154,7 +154,7 @@ def test_excel_and_parquet_in_and_out(tagger, survey, tmp_path):
     tag_file(tmp_path / "in.parquet", tmp_path / "out.xlsx", tagger, chunk_rows=20)
     from_excel = pd.read_parquet(tmp_path / "out.parquet")
     from_parquet = pd.read_excel(tmp_path / "out.xlsx", dtype=str, keep_default_na=False)
-    expected = tagger.tag_frame(small, "FFT answer")
+    expected = tagger.tag_frame(small, "FFT answer", "FFT question")  # found by its name
     for tagged in (from_excel, from_parquet):
         assert len(tagged) == 50
         assert tagged["Respondent ID"].tolist() == small["Respondent ID"].tolist()

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.wheel
 
 PACKAGED_MODEL = "feedback_nlp/_models/default"
 # The README's tagging command, run on a copy of data/examples/comments.csv.
-TAG = ["tag", "comments.csv", "-o", "tagged.csv", "--question-column", "question"]
+TAG = ["tag", "comments.csv", "-o", "tagged.csv"]
 
 
 def clean_env(**extra) -> dict:
