@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tag.add_argument(
         "--explain", action="store_true",
-        help="add the words behind each theme and each theme's own sentiment (10 to 15 times "
+        help="add the words behind each theme and each theme's own sentiment (tens of times "
         "slower)",
     )
     tag.add_argument("--review-margin", **review_margin)

@@ -40,7 +40,7 @@ class TrainingConfig:
     embeddings : str, optional
         A sentence encoder whose embeddings join the TF-IDF features (``"minilm"``; needs the
         ``embeddings`` extra, and tags about 200 times slower). None: TF-IDF only.
-    rating_features : {"crossed", "plain", "none"}
+    rating_features : {"plain", "crossed", "none"}
         How the survey rating joins the features (see :class:`CommentModel`).
     """
 
@@ -51,7 +51,7 @@ class TrainingConfig:
     sentiment_C: float = 4.0
     max_char_features: int = 150_000
     embeddings: str | None = None
-    rating_features: str = "crossed"
+    rating_features: str = "plain"
 
     def __post_init__(self):
         if self.cv_folds == 1 or self.cv_folds < 0:

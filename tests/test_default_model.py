@@ -77,3 +77,11 @@ def test_default_model_and_rules_catch_safeguarding_on_the_labelled_set():
     flagged = pd.Series(["safeguarding" in t.flags for t in tag(table["text"].tolist())])
     assert (flagged & labelled).sum() / labelled.sum() >= 0.95
     assert (flagged & labelled).sum() / flagged.sum() >= 0.6
+
+
+def test_default_model_reads_the_fft_rating(card):
+    # Trained with the QDC file's FFT ratings: 1 very good ... 5 very poor, 6 don't know, and 7.
+    assert card["rating_scale"] == ["1", "2", "3", "4", "5", "6", "7"]
+    tagger = load()
+    good, poor = (tagger.tag("The parking", None, r).sentiment_scores["negative"] for r in (1, 5))
+    assert poor > good

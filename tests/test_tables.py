@@ -179,3 +179,15 @@ def test_a_full_disk_leaves_nothing_behind(tagger, write_csv, tmp_path, monkeypa
     with pytest.raises(OutputFileError, match=r"o.csv: cannot write it \(No space left on device\)"):
         tag_file(source, tmp_path / "o.csv", tagger)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_no_permission_to_write_is_one_clear_error(tagger, write_csv, tmp_path, monkeypatch):
+    import tempfile
+
+    def refused(*args, **kwargs):  # as mkstemp fails in a folder the user cannot write to
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    with pytest.raises(OutputFileError, match=r"out.csv: cannot write it \(Permission denied\)"):
+        tag_file(write_csv("id,comment\n1,Kind staff\n"), tmp_path / "out.csv", tagger)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
