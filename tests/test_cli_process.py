@@ -73,9 +73,10 @@ def big_export(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("stop,group", [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGTERM, True)],
-                         ids=["ctrl-c", "kill-main", "kill-group"])
-def test_a_stopped_run_leaves_no_file_and_no_worker(big_export, tmp_path, stop, group):
+@pytest.mark.parametrize("stop,group,after", [(signal.SIGINT, True, 0.3), (signal.SIGTERM, False, 2.0),
+                                              (signal.SIGTERM, True, 3.5)],
+                         ids=["ctrl-c-early", "kill-main", "kill-group-late"])
+def test_a_stopped_run_leaves_no_file_and_no_worker(big_export, tmp_path, stop, group, after):
     source = tmp_path / big_export.name
     shutil.copy(big_export, source)
     # Chunks of 10,000 explained comments take each worker many seconds: a run that let its
@@ -90,7 +91,7 @@ def test_a_stopped_run_leaves_no_file_and_no_worker(big_export, tmp_path, stop, 
         time.sleep(0.2)
     workers = main.children()
     assert len(workers) == 2, "the workers never started"
-    time.sleep(2)  # tagging under way, the temporary output open
+    time.sleep(after)  # workers starting up, or tagging under way with the temporary output open
     sent = time.monotonic()
     if group:  # as Ctrl-C in a terminal, or `kill -- -PGID`
         os.killpg(process.pid, stop)
