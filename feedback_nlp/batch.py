@@ -27,9 +27,9 @@ from tqdm.auto import tqdm
 from .embeddings import limit_threads
 from .exceptions import ColumnError, InputFileError
 from .routing import Router
-from .ratings import RatingError
+from .ratings import RatingError, normalise_ratings
 from .tables import ENCODINGS, TableReader, TableWriter, file_kind, find_context_column, find_text_column, squash
-from .tagging import Tagger
+from .tagging import EXPLAIN_COLUMNS, RESULT_COLUMNS, Tagger
 
 CHUNK_ROWS = 5_000
 
@@ -193,8 +193,10 @@ def tag_file(
     Raises
     ------
     InputFileError, ColumnError
-        Before anything is written: the input is missing, empty, not a table, not readable
-        text, badly formed, has no clear comment column, or is the output itself.
+        The input is missing, empty, not a table, not readable text, badly formed, has no clear
+        comment column, or is the output itself (all before anything is written); or, found
+        while tagging, a rating off the model's scale or a column whose type changes between
+        chunks of a Parquet output. Either way nothing is left under the output's name.
     OutputFileError
         The output cannot be written; nothing is left under its name or beside it.
     """
@@ -204,12 +206,16 @@ def tag_file(
         raise ValueError(f"jobs and chunk_rows must be at least 1; got {jobs} and {chunk_rows}")
     if encoding is not None and encoding not in ENCODINGS:
         raise ValueError(f"encoding must be one of {ENCODINGS}; got {encoding!r}")
-    file_kind(output_path)
+    file_kind(output_path, output=True)
     if output_path.exists() and input_path.exists() and output_path.samefile(input_path):
         raise InputFileError(f"{output_path}: the output would replace the input; choose another name")
     reader = TableReader(input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
     try:
         column = find_text_column(reader.columns, column)
+        clashes = [c for c in (*RESULT_COLUMNS, *EXPLAIN_COLUMNS) if c in reader.columns]
+        if clashes:
+            raise ColumnError(f"{input_path}: already has result column(s) {clashes}: is it a tagged "
+                              "file? Tag the export it came from, or rename those columns")
         chunks = iter(reader)
         first = next(chunks, None)  # a look at the values, to find the question column by them
         question_column, rating_column, found = _context_columns(
@@ -279,6 +285,13 @@ def _context_columns(columns, column, question_column, rating_column, sample, ta
         rating_column, said = find_context_column("rating", columns, sample, exclude=(column, question_column))
         if rating_column is not None and not tagger.rating_scale:
             said, rating_column = f"rating column {rating_column!r} not used: the model was trained without ratings", None
+        elif rating_column is not None and rating_column in sample.columns:
+            # Found, not named: a column of other ratings ("Very good") is left out, not refused.
+            off = sorted({r for r in normalise_ratings(sample[rating_column]) if r is not None} - set(tagger.rating_scale))
+            if off:
+                said = (f"rating column {rating_column!r} not used: it holds {off[:3]}, not the model's "
+                        f"scale {list(tagger.rating_scale)}; name it with --rating-column to be told the row")
+                rating_column = None
         found.append(said)
     elif rating_column is not None and not tagger.rating_scale:
         raise ColumnError(f"a rating column ({rating_column!r}) was named, but this model was trained without ratings")

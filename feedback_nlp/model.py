@@ -41,6 +41,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .embeddings import ENCODERS, SentenceEmbeddings, encoder_versions
 from .exceptions import ModelError, OutputFileError
+from .tables import current_umask
 from .features import QUESTION_KINDS, build_features, question_kind
 from .ratings import normalise_ratings, rating_features, scale_of
 from .themes import EMPTY_SENTIMENT, FLAGS, SENTIMENTS, THEME_IDS
@@ -375,17 +376,22 @@ def check_model_folder(directory: str | PathLike, *, overwrite: bool = False) ->
     Raises
     ------
     OutputFileError
-        ``directory`` is a file, a folder that is not empty (unless ``overwrite``), or its
-        parent cannot be created or written to.
+        ``directory`` is a file, a folder that is not empty (unless ``overwrite``, and then only
+        a model folder, with a card), or its parent cannot be created or written to.
     """
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise OutputFileError(f"{directory}: is a file, not a model folder")
-    if directory.is_dir() and any(directory.iterdir()) and not overwrite:
-        raise OutputFileError(
-            f"{directory}: the folder exists and is not empty; choose a new folder, or pass "
-            "--overwrite (overwrite=True) to replace what is in it"
-        )
+    if directory.is_dir() and any(directory.iterdir()):
+        if not overwrite:
+            raise OutputFileError(
+                f"{directory}: the folder exists and is not empty; choose a new folder, or pass "
+                "--overwrite (overwrite=True) to replace the model in it"
+            )
+        if not (directory / CARD).is_file():  # --overwrite replaces a model, never other work
+            raise OutputFileError(
+                f"{directory}: not a model folder (no {CARD}); refusing to replace it, even with --overwrite"
+            )
     parent = directory.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -423,12 +429,16 @@ def save_model(model: CommentModel, card: dict, directory: str | PathLike, *, ov
             "artefact": {"file": ARTEFACT, "sha256": sha256_file(artefact)},
         }
         (staging / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-        os.chmod(staging, 0o777 & ~_umask())
+        os.chmod(staging, 0o777 & ~current_umask())
         if directory.exists():
-            # Out of the way first, removed only once the new folder is in place.
+            # Out of the way first, removed only once the new folder is in place, put back if not.
             old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=staging.parent))
             os.replace(directory, old / directory.name)
-            os.replace(staging, directory)
+            try:
+                os.replace(staging, directory)
+            except BaseException:
+                os.replace(old / directory.name, directory)
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(staging, directory)
@@ -439,12 +449,6 @@ def save_model(model: CommentModel, card: dict, directory: str | PathLike, *, ov
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return card
-
-
-def _umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
 
 
 def read_card(directory: str | PathLike) -> dict:
@@ -510,8 +514,8 @@ def load_model(directory: str | PathLike) -> tuple[CommentModel, dict]:
     problems.extend(_encoder_problems(card.get("embeddings")))
     name = card.get("artefact", {}).get("file", ARTEFACT)
     artefact = directory / str(name)
-    if not isinstance(name, str) or Path(name).name != name or name in (".", ".."):
-        problems.append(f"artefact {name!r} is not a file name in the folder")
+    if not isinstance(name, str) or Path(name).name != name or name in (".", "..") or artefact.is_symlink():
+        problems.append(f"artefact {name!r} is not a file name in the folder (nor a link out of it)")
     elif not artefact.is_file():
         problems.append(f"artefact {artefact.name} is missing")
     elif sha256_file(artefact) != card.get("artefact", {}).get("sha256"):

@@ -11,12 +11,17 @@ refused with its row, never mapped to a nearby value.
 from __future__ import annotations
 
 import numbers
+import re
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from .features import QUESTION_KINDS
+
+
+# A whole number as a spreadsheet writes it: "3", "3.0" (ASCII digits only).
+_WHOLE_NUMBER = re.compile(r"([0-9]+)(?:\.0*)?")
 
 
 class RatingError(ValueError):
@@ -28,17 +33,14 @@ def normalise_ratings(values) -> np.ndarray:
     missing and blank cells become ``None``. Other text is kept, stripped, to be checked."""
     out = np.empty(len(values), dtype=object)
     for i, value in enumerate(values):
-        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        if pd.api.types.is_scalar(value) and pd.isna(value):
             out[i] = None
         elif isinstance(value, numbers.Number) and not isinstance(value, bool) and float(value).is_integer():
             out[i] = str(int(value))
         else:
             text = str(value).strip()
-            try:
-                number = float(text)
-            except ValueError:
-                number = None
-            out[i] = None if not text else (str(int(number)) if number is not None and number.is_integer() else text)
+            whole = _WHOLE_NUMBER.fullmatch(text)
+            out[i] = None if not text else (str(int(whole.group(1))) if whole else text)
     return out
 
 

@@ -6,7 +6,7 @@ cannot be told for sure is refused with the line and byte at fault, never guesse
 workbooks are read from the sheet a person sees (the active visible one) unless one is named.
 
 Writing: a temporary file beside the output, moved into place only when complete, with the
-permissions a new file of the user's would have. Cells a spreadsheet would run as a formula are
+permissions a new file of the user's would have (a replaced file keeps its own). Cells a spreadsheet would run as a formula are
 written as text: in ``.xlsx`` always (the value unchanged), in CSV with a leading apostrophe, as
 OWASP advises against "CSV injection", unless the caller asks for raw cells. What an ``.xlsx``
 cell cannot hold is changed and said in a warning: control characters become U+FFFD, text past
@@ -61,7 +61,7 @@ _QUESTION_WORDS = re.compile(
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Google Sheets
 # (OWASP, "CSV Injection"); a plain number such as "-2" or "+44" is left as it is.
 FORMULA_START = r"^[=+\-@\t\r]"
-PLAIN_NUMBER = r"^[+-]?(\d+[.,]?\d*|[.,]\d+)([eE][+-]?\d+)?$"
+PLAIN_NUMBER = r"^[+-]?([0-9]+[.,]?[0-9]*|[.,][0-9]+)([eE][+-]?[0-9]+)?$"
 _FORMULA_START, _PLAIN_NUMBER = re.compile(FORMULA_START), re.compile(PLAIN_NUMBER)
 # What an .xlsx cell cannot hold: XML 1.0 has no control characters but tab and line breaks,
 # and Excel keeps at most 32,767 characters in a cell.
@@ -70,16 +70,20 @@ EXCEL_CELL_CHARS = 32_767
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
-def file_kind(path: Path) -> str:
-    """``"csv"``, ``"excel"`` or ``"parquet"`` by the file's suffix; refuses any other suffix."""
+def file_kind(path: Path, *, output: bool = False) -> str:
+    """``"csv"``, ``"excel"`` or ``"parquet"`` by the file's suffix; refuses any other suffix.
+
+    Outputs are written as .csv (comma-separated), .xlsx or .parquet only: a .tsv, .txt or
+    .xlsm name would promise a file that is not what it says.
+    """
     suffix = path.suffix.lower()
-    for kind, suffixes in (("csv", CSV_SUFFIXES), ("excel", EXCEL_SUFFIXES), ("parquet", PARQUET_SUFFIXES)):
+    kinds = (("csv", (".csv",)), ("excel", (".xlsx",)), ("parquet", PARQUET_SUFFIXES)) if output else (
+        ("csv", CSV_SUFFIXES), ("excel", EXCEL_SUFFIXES), ("parquet", PARQUET_SUFFIXES))
+    for kind, suffixes in kinds:
         if suffix in suffixes:
             return kind
-    raise InputFileError(
-        f"{path}: unsupported file type {suffix or '(none)'!r}; expected .csv (.tsv, .txt), .xlsx "
-        "or .parquet"
-    )
+    expected = ".csv, .xlsx or .parquet" if output else ".csv (.tsv, .txt), .xlsx or .parquet"
+    raise InputFileError(f"{path}: unsupported file type {suffix or '(none)'!r}; expected {expected}")
 
 
 def decode_error_offset(path, encoding: str = "utf-8") -> int:
@@ -193,7 +197,8 @@ def _reads_as_questions(values: pd.Series) -> bool:
     distinct = {str(v).strip() for v in values if isinstance(v, str) and v.strip()}
     if not distinct or len(distinct) > QUESTION_DISTINCT_MAX:
         return False
-    asking = sum(v.endswith("?") or bool(_QUESTION_WORDS.match(v)) for v in distinct)
+    # "Please phone me" and "Was admitted" start like questions: one without a "?" must be long.
+    asking = sum(v.endswith("?") or (bool(_QUESTION_WORDS.match(v)) and len(v.split()) >= 5) for v in distinct)
     return asking > len(distinct) / 2
 
 
@@ -252,11 +257,13 @@ class TableReader:
             raise InputFileError(f"{path}: a sheet was named ({sheet!r}) but this is not a workbook")
         try:
             getattr(self, f"_open_{kind}")(encoding, sheet, chunk_rows)
-        except (InputFileError, ColumnError):
-            raise
-        except OSError as err:
-            raise InputFileError(f"{path}: cannot read it ({err.strerror or err})") from None
-        except Exception as err:  # each library has its own errors for a file that is not a table
+        except BaseException as err:
+            self._release()
+            if isinstance(err, (InputFileError, ColumnError)) or not isinstance(err, Exception):
+                raise
+            if isinstance(err, OSError):
+                raise InputFileError(f"{path}: cannot read it ({err.strerror or err})") from None
+            # Each library has its own errors for a file that is not a table.
             raise InputFileError(f"{path}: not a readable table ({err})") from None
 
     def _open_csv(self, encoding, sheet, chunk_rows):
@@ -312,7 +319,12 @@ class TableReader:
         parquet = pq.ParquetFile(self.path)
         self.columns = parquet.schema_arrow.names
         self.total, self.unit = parquet.metadata.num_rows, "rows"
-        self._chunks = (b.to_pandas() for b in parquet.iter_batches(batch_size=chunk_rows))
+        self._chunks = (self._with_columns(b.to_pandas()) for b in parquet.iter_batches(batch_size=chunk_rows))
+
+    def _with_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A Parquet chunk with every column of the file, a pandas index written to it included
+        (Dask and pandas store one; pandas would make it the frame's index, out of the output)."""
+        return frame if list(frame.columns) == self.columns else frame.reset_index()[self.columns]
 
     def _undecodable(self) -> InputFileError:
         offset = decode_error_offset(self.path, self.encoding)
@@ -339,10 +351,14 @@ class TableReader:
 
     def close(self) -> None:
         """Release the file; iterating closes it at the end too."""
-        if self.unit == "B":
-            self._chunks.close()  # pandas' reader first: it flushes the file it reads from
+        self._release()
+
+    def _release(self) -> None:
+        if hasattr(self, "_chunks") and hasattr(self._chunks, "close"):
+            self._chunks.close()  # pandas' reader before its file: it flushes the file it reads
+        if hasattr(self, "_file"):
             self._file.close()
-        elif hasattr(self, "_book"):
+        if hasattr(self, "_book"):
             self._book.close()
 
 
@@ -357,13 +373,25 @@ def _frames(rows, columns, chunk_rows) -> Iterator[pd.DataFrame]:
         yield pd.DataFrame(chunk, columns=columns, dtype=object)
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it (Linux), or by setting it back at once."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 def _new_file_mode(path: Path) -> int:
     """The permissions the output gets: an existing file's own, else what the umask allows."""
     if path.exists():
         return path.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+    return 0o666 & ~current_umask()
 
 
 class TableWriter:
@@ -382,7 +410,7 @@ class TableWriter:
     """
 
     def __init__(self, path: Path, *, raw_formulas: bool = False):
-        self.path, self.kind, self.raw_formulas = path, file_kind(path), raw_formulas
+        self.path, self.kind, self.raw_formulas = path, file_kind(path, output=True), raw_formulas
         self.tmp, self._sink, self._row = None, None, 0
         self._cut, self._replaced = [], []  # Excel cells changed to fit, by first row
         with _output_errors(self):
@@ -443,7 +471,10 @@ class TableWriter:
         )
         if self._sink is None:
             self._sink = pq.ParquetWriter(self.tmp, table.schema)
-        self._sink.write_table(_cast_like(table, self._sink.schema, self._row))
+        try:
+            self._sink.write_table(_cast_like(table, self._sink.schema, self._row))
+        except InputFileError as err:
+            raise InputFileError(f"{self.path}: {err}") from None
 
     def commit(self) -> None:
         """Finish the file and move it into place; warn of Excel cells changed to fit."""
@@ -467,11 +498,14 @@ class TableWriter:
             )
 
     def discard(self) -> None:
-        """Remove the temporary file; the output's name is left as it was."""
-        if self.kind != "excel" and self._sink is not None:
+        """Remove the temporary file (and openpyxl's, holding the rows written so far); the
+        output's name is left as it was."""
+        if self._sink is not None:
             try:
                 self._sink.close()
-            except Exception:  # the file is removed next: what failed in closing it does not matter
+                if self.kind == "excel":
+                    self._sink._writer.cleanup()  # openpyxl keeps a write-only sheet in a temp file
+            except Exception:  # the files are removed: what failed in closing them does not matter
                 pass
         if self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
@@ -495,14 +529,16 @@ def _guard_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out.columns = [_guarded(str(c)) for c in frame.columns]
     for i in range(frame.shape[1]):
         column = frame.iloc[:, i]
-        if isinstance(column.dtype, pd.StringDtype) or column.dtype == object:
-            out.isetitem(i, column.map(_guarded, na_action="ignore") if column.dtype == object
-                         else _guarded_strings(column))
+        if isinstance(column.dtype, pd.StringDtype):
+            out.isetitem(i, _guarded_strings(column))
+        elif column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype):
+            out.isetitem(i, column.astype(object).map(_guarded, na_action="ignore"))
     return out
 
 
 def _guarded(value):
-    if isinstance(value, str) and _FORMULA_START.match(value) and not _PLAIN_NUMBER.match(value):
+    # fullmatch, as Arrow's $ matches only at the very end (Python's also before a final newline).
+    if isinstance(value, str) and _FORMULA_START.match(value) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 

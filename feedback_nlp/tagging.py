@@ -17,12 +17,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .exceptions import ColumnError, ModelError
+from .exceptions import ColumnError, CorpusError, ModelError
 from .explain import Explainer, theme_sentiments
 from .flags import detect_flags
 from .metrics import Scores, score
 from .model import CommentModel, decide, load_model, save_model, sha256_file
-from .ratings import check_ratings, normalise_ratings
+from .ratings import RatingError, check_ratings, normalise_ratings
 from .themes import FLAGS, SENTIMENTS, THEME_IDS
 
 # Theme scores in tables are rounded to this many decimals, and routing of a single tag rounds
@@ -400,7 +400,10 @@ class Tagger:
         # A model trained without ratings is scored without them, whatever the file holds.
         ratings = None
         if self.rating_scale and "rating" in corpus.columns:
-            ratings = self._checked_ratings(corpus["rating"], range(1, len(corpus) + 1))
+            try:
+                ratings = self._checked_ratings(corpus["rating"], range(1, len(corpus) + 1))
+            except RatingError as err:
+                raise CorpusError(corpus.attrs.get("source", "corpus"), f"column 'rating', {err}") from None
         tagged = self._tag(
             corpus["text"].to_numpy(dtype=object), corpus["question"].to_numpy(dtype=object), ratings, False
         )

@@ -59,10 +59,11 @@ def test_a_skops_file_holding_an_untrusted_type_is_refused_before_it_is_built(cr
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("name", ["../default/model.skops", "/etc/passwd", ".", 7])
+@pytest.mark.parametrize("name", ["../default/model.skops", "/etc/passwd", ".", 7, "link.skops"])
 def test_the_artefact_must_be_a_file_in_the_folder(tmp_path, name):
     folder = tmp_path / "m"
     shutil.copytree(DEFAULT_MODEL, folder)
+    (folder / "link.skops").symlink_to(DEFAULT_MODEL / ARTEFACT)  # a link out of the folder
     card = json.loads((folder / CARD).read_text())
     card["artefact"]["file"] = name
     (folder / CARD).write_text(json.dumps(card))
@@ -88,16 +89,21 @@ def test_a_saved_model_loads_back_with_the_card_it_returned(tagger, tmp_path):
     assert [t.theme_scores for t in loaded.tag_many(texts)] == [t.theme_scores for t in tagger.tag_many(texts)]
 
 
-def test_saving_refuses_a_non_empty_folder_unless_told_and_replaces_it_whole(tagger, tmp_path):
+def test_saving_refuses_a_non_empty_folder_unless_told_and_replaces_only_a_model(tagger, tmp_path):
     folder = tmp_path / "m"
-    folder.mkdir()
-    (folder / "notes.txt").write_text("keep me")
+    tagger.save(folder)
+    (folder / "notes.txt").write_text("an old note")
     with pytest.raises(OutputFileError, match="exists and is not empty.*--overwrite"):
         tagger.save(folder)
-    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
     tagger.save(folder, overwrite=True)
     assert sorted(p.name for p in folder.iterdir()) == [CARD, ARTEFACT]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no staging folder left
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "thesis.tex").write_text("keep me")
+    with pytest.raises(OutputFileError, match="not a model folder.*even with --overwrite"):
+        tagger.save(work, overwrite=True)
+    assert [p.name for p in work.iterdir()] == ["thesis.tex"]
 
 
 def test_train_files_checks_out_before_reading_or_training(tmp_path, monkeypatch):

@@ -36,7 +36,12 @@ _tables = st.lists(st.tuples(_cell, _cell), min_size=1, max_size=12)
 
 
 def _expected_csv_cell(value: str) -> str:
-    return "'" + value if re.match(FORMULA_START, value) and not re.match(PLAIN_NUMBER, value) else value
+    return "'" + value if re.match(FORMULA_START, value) and not re.fullmatch(PLAIN_NUMBER, value) else value
+
+
+def _runnable(cell: str) -> bool:
+    """Written independently of the module: would a spreadsheet run this cell as a formula?"""
+    return cell[:1] in ("=", "+", "-", "@", "\t", "\r") and re.fullmatch(r"[+-]?[0-9.,]+([eE][+-]?[0-9]+)?", cell) is None
 
 
 def _expected_xlsx_cell(value: str) -> str:
@@ -44,8 +49,8 @@ def _expected_xlsx_cell(value: str) -> str:
     return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "\ufffd", value)[:EXCEL_CELL_CHARS]
 
 
-def _export(rows) -> tuple[Path, pd.DataFrame]:
-    folder = Path(tempfile.mkdtemp())
+def _export(rows, folder: str) -> tuple[Path, pd.DataFrame]:
+    folder = Path(folder)
     frame = pd.DataFrame({"id": [f"R{i}" for i in range(len(rows))],
                           "question": [r[0] for r in rows], "comment": [r[1] for r in rows]})
     path = folder / "export.csv"
@@ -58,26 +63,38 @@ def _export(rows) -> tuple[Path, pd.DataFrame]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=_tables, jobs=st.sampled_from([1, 1, 1, 2]))
 def test_csv_output_keeps_every_row_and_cell(tagger, rows, jobs):
-    path, frame = _export(rows)
+    with tempfile.TemporaryDirectory() as folder:
+        _check_csv(tagger, rows, jobs, folder)
+
+
+def _check_csv(tagger, rows, jobs, folder):
+    path, frame = _export(rows, folder)
     out = path.with_name("out.csv")
     summary = tag_file(path, out, tagger, question_column="question", jobs=jobs, chunk_rows=5)
     tagged = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert summary.rows == len(frame) == len(tagged)
     for column in frame.columns:
         assert tagged[column].tolist() == [_expected_csv_cell(v) for v in frame[column]]
+    assert not [cell for cell in tagged.to_numpy().ravel() if isinstance(cell, str) and _runnable(cell)]
     assert set(tagged["sentiment"]) <= {"positive", "neutral", "negative"}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=_tables)
 def test_xlsx_output_keeps_every_row_and_cell_as_text(tagger, rows):
-    path, frame = _export(rows)
+    with tempfile.TemporaryDirectory() as folder:
+        _check_xlsx(tagger, rows, folder)
+
+
+def _check_xlsx(tagger, rows, folder):
+    path, frame = _export(rows, folder)
     out = path.with_name("out.xlsx")
     with warnings.catch_warnings():  # the documented warnings of cells changed to fit .xlsx
         warnings.simplefilter("ignore", UserWarning)
         tag_file(path, out, tagger, question_column="question", chunk_rows=5)
-    sheet = load_workbook(out, read_only=True).worksheets[0]
-    header, *body = [list(r) for r in sheet.iter_rows(values_only=True)]
+    book = load_workbook(out, read_only=True)
+    header, *body = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    book.close()
     assert len(body) == len(frame)
     for j, column in enumerate(frame.columns):
         got = [("" if r[header.index(column)] is None else r[header.index(column)]) for r in body]
@@ -87,7 +104,12 @@ def test_xlsx_output_keeps_every_row_and_cell_as_text(tagger, rows):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=_tables)
 def test_parquet_output_keeps_every_cell_exactly(tagger, rows):
-    path, frame = _export(rows)
+    with tempfile.TemporaryDirectory() as folder:
+        _check_parquet(tagger, rows, folder)
+
+
+def _check_parquet(tagger, rows, folder):
+    path, frame = _export(rows, folder)
     out = path.with_name("out.parquet")
     tag_file(path, out, tagger, question_column="question", chunk_rows=5)
     table = pq.read_table(out)

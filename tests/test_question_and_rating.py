@@ -58,8 +58,21 @@ def test_tag_file_finds_the_question_and_tags_as_when_it_is_named(tagger, small_
 
 
 def test_ratings_are_read_as_a_spreadsheet_shows_them():
-    assert normalise_ratings([1, 2.0, " 3 ", "4.0", None, float("nan"), "", pd.NA, "Good"]).tolist() == [
-        "1", "2", "3", "4", None, None, None, None, "Good"]
+    assert normalise_ratings([1, 2.0, " 3 ", "4.0", None, float("nan"), np.float32("nan"), "", pd.NA, "Good",
+                              "1_0", "\u0661", "1.5"]).tolist() == [
+        "1", "2", "3", "4", None, None, None, None, None, "Good", "1_0", "\u0661", "1.5"]
+
+
+def test_values_that_start_like_questions_are_not_taken_for_the_question():
+    sample = pd.DataFrame({"comment": ["Kind", "Slow"], "Contact": ["Please phone me", "Please email me"],
+                           "Admission": ["Was admitted", "Was not admitted"]})
+    assert find_context_column("question", sample.columns, sample, exclude=("comment",))[0] is None
+
+
+def test_a_rating_column_found_by_name_with_other_values_is_left_out_not_refused(rated_tagger, small_corpus, tmp_path):
+    path, _ = _export(tmp_path, small_corpus, rating=["Very good", "Poor"] * 30)
+    summary = tag_file(path, tmp_path / "o.csv", rated_tagger)
+    assert summary.rating_column is None and "not used: it holds ['Poor', 'Very good']" in summary.found[-1]
 
 
 def test_a_model_trained_with_ratings_records_its_scale_and_uses_them(rated_tagger, tmp_path):

@@ -191,3 +191,47 @@ def test_no_permission_to_write_is_one_clear_error(tagger, write_csv, tmp_path, 
     with pytest.raises(OutputFileError, match=r"out.csv: cannot write it \(Permission denied\)"):
         tag_file(write_csv("id,comment\n1,Kind staff\n"), tmp_path / "out.csv", tagger)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_a_parquet_files_stored_index_column_is_kept(tagger, tmp_path):
+    frame = pd.DataFrame({"patient_id": ["P1", "P2"], "comment": ["Kind staff", "Long wait"]})
+    frame.set_index("patient_id").to_parquet(tmp_path / "i.parquet")  # as pandas and Dask write it
+    tag_file(tmp_path / "i.parquet", tmp_path / "o.csv", tagger)
+    tagged = _read(tmp_path / "o.csv")
+    assert tagged["patient_id"].tolist() == ["P1", "P2"] and tagged["comment"].tolist() == ["Kind staff", "Long wait"]
+
+
+def test_categorical_and_object_columns_are_guarded_too(tagger, tmp_path):
+    frame = pd.DataFrame({"comment": ["fine", "ok"], "ward": pd.Categorical(['=HYPERLINK("http://x","c")', "@SUM(1)"]),
+                          "note": ["+cmd", "-3"]})
+    frame.to_parquet(tmp_path / "c.parquet")
+    tag_file(tmp_path / "c.parquet", tmp_path / "o.csv", tagger)
+    tagged = _read(tmp_path / "o.csv")
+    assert tagged["ward"].tolist() == ["'=HYPERLINK(\"http://x\",\"c\")", "'@SUM(1)"]
+    assert tagged["note"].tolist() == ["'+cmd", "-3"]
+
+
+@pytest.mark.parametrize("name", ["o.tsv", "o.txt", "o.xlsm"])
+def test_outputs_are_only_written_as_what_their_name_says(tagger, write_csv, tmp_path, name):
+    with pytest.raises(InputFileError, match="expected .csv, .xlsx or .parquet"):
+        tag_file(write_csv("id,comment\n1,Kind staff\n"), tmp_path / name, tagger)
+
+
+def test_a_failed_xlsx_run_leaves_no_temporary_file_of_openpyxls(tagger, write_csv, tmp_path, monkeypatch):
+    import glob
+    import tempfile as tempfile_module
+
+    before = set(glob.glob(os.path.join(tempfile_module.gettempdir(), "openpyxl.*")))
+    calls = []
+
+    def fail_on_second_chunk(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return type(tagger).tag_frame(tagger, *args, **kwargs)
+
+    monkeypatch.setattr(tagger, "tag_frame", fail_on_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        tag_file(write_csv("id,comment\n1,a\n2,b\n3,c\n"), tmp_path / "o.xlsx", tagger, chunk_rows=1)
+    assert set(glob.glob(os.path.join(tempfile_module.gettempdir(), "openpyxl.*"))) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
