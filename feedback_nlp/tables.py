@@ -37,6 +37,7 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 ENCODINGS = ("utf-8", "cp1252")
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+SNIFF_ROWS = 20  # rows the delimiter must split evenly
 # Column names (lower case, letters and digits only) that usually hold the free-text comment.
 TEXT_COLUMN_NAMES = frozenset(
     {"text", "comment", "comments", "fftanswer", "answer", "feedback", "freetext", "response",
@@ -211,14 +212,27 @@ def _sniff_csv(path: Path, codec: str) -> str:
     """The delimiter of a CSV file, after checking that its first rows agree with its header.
 
     The delimiter is the one of comma, semicolon and tab that splits the header into the most
-    columns (a tie goes to the comma). A first data row with more fields than the header would
-    be read with the first column as an index, shifting every value: it is refused.
+    columns and the first rows into as many (a tie goes to the comma): a semicolon export whose
+    header says "Comment, free text" is still semicolon-separated. A first data row with more
+    fields than the header would be read with the first column as an index, shifting every
+    value: it is refused.
     """
     with open(path, encoding=codec, newline="") as f:
         sample = f.read(1 << 16)
-    header_line = sample.splitlines()[0] if sample else ""
-    delimiter = max(DELIMITERS, key=lambda d: len(next(csv.reader([header_line], delimiter=d))))
-    rows = csv.reader(sample.splitlines(keepends=True), delimiter=delimiter)
+    lines = sample.splitlines(keepends=True)
+    # The last line of the sample may be cut short; quoted line breaks may split a record.
+    first_rows = lines[: min(len(lines) - 1, SNIFF_ROWS) or 1]
+
+    def fields(d):
+        return [len(r) for r in csv.reader(first_rows, delimiter=d)]
+
+    def fit(d):  # splits the header at all, then splits every row alike, then into most columns
+        counts = fields(d)
+        header = counts[0] if counts else 0
+        return (header > 1, len(set(counts)) == 1, header)
+
+    delimiter = max(DELIMITERS, key=fit)
+    rows = csv.reader(lines, delimiter=delimiter)
     header, first = next(rows, []), next(rows, None)
     if first is not None and len(first) > len(header):
         raise InputFileError(

