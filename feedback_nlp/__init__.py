@@ -26,6 +26,7 @@ from .exceptions import (
     InputFileError,
     ModelError,
     OutputFileError,
+    RatingError,
     RoutesError,
 )
 from .flags import redact
@@ -47,6 +48,7 @@ __all__ = [
     "InputFileError",
     "ModelError",
     "OutputFileError",
+    "RatingError",
     "Route",
     "Router",
     "RoutesError",

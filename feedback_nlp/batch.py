@@ -27,7 +27,8 @@ from tqdm.auto import tqdm
 from .embeddings import limit_threads
 from .exceptions import ColumnError, InputFileError
 from .routing import Router
-from .ratings import RatingError, normalise_ratings
+from .exceptions import RatingError
+from .ratings import normalise_ratings
 from .tables import ENCODINGS, TableReader, TableWriter, file_kind, find_context_column, find_text_column, squash
 from .tagging import EXPLAIN_COLUMNS, RESULT_COLUMNS, Tagger
 

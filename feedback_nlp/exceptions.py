@@ -36,6 +36,10 @@ class ModelError(FeedbackNLPError, ValueError):
     """A model folder is missing, incomplete, or does not match its model card."""
 
 
+class RatingError(FeedbackNLPError, ValueError):
+    """A survey rating is not on the scale the model was trained on; the message names its row."""
+
+
 class RoutesError(FeedbackNLPError, ValueError):
     """A routing rules file cannot be used: missing, not TOML, or a key or value that is wrong."""
 

@@ -41,9 +41,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .embeddings import ENCODERS, SentenceEmbeddings, encoder_versions
 from .exceptions import ModelError, OutputFileError
-from .tables import current_umask
 from .features import QUESTION_KINDS, build_features, question_kind
-from .ratings import normalise_ratings, rating_features, scale_of
+from .ratings import rating_features, scale_of
+from .tables import current_umask
 from .themes import EMPTY_SENTIMENT, FLAGS, SENTIMENTS, THEME_IDS
 
 ARTEFACT = "model.skops"
@@ -144,8 +144,9 @@ class CommentModel(BaseEstimator):
             Whether each comment carries the safeguarding flag; without it, or with too few
             flagged comments, there is no safeguarding head (the rules still flag).
         ratings : sequence of str or None, optional
-            The survey rating each comment explains (see :func:`normalise_ratings`); the values
-            seen become the model's ``rating_scale_``.
+            The survey rating each comment explains, normalised as
+            :func:`feedback_nlp.ratings.normalise_ratings` gives it (``read_corpus`` does); the
+            values seen become the model's ``rating_scale_``.
 
         Returns
         -------
@@ -286,10 +287,10 @@ class CommentModel(BaseEstimator):
 
 
 def _ratings(ratings, n: int) -> np.ndarray:
-    """``ratings`` as normalised text (None for none), or all None when not given."""
+    """``ratings`` (already normalised and checked by the callers at the edges), or all None."""
     if ratings is None:
         return np.full(n, None, dtype=object)
-    ratings = normalise_ratings(list(ratings))
+    ratings = np.asarray(ratings, dtype=object)
     if len(ratings) != n:
         raise ValueError(f"got {n} comments but {len(ratings)} ratings")
     return ratings

@@ -17,15 +17,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .exceptions import RatingError
 from .features import QUESTION_KINDS
 
 
 # A whole number as a spreadsheet writes it: "3", "3.0" (ASCII digits only).
 _WHOLE_NUMBER = re.compile(r"([0-9]+)(?:\.0*)?")
-
-
-class RatingError(ValueError):
-    """A rating is not on the scale the model was trained on."""
 
 
 def normalise_ratings(values) -> np.ndarray:

@@ -17,12 +17,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .exceptions import ColumnError, CorpusError, ModelError
+from .exceptions import ColumnError, CorpusError, ModelError, RatingError
 from .explain import Explainer, theme_sentiments
 from .flags import detect_flags
 from .metrics import Scores, score
 from .model import CommentModel, decide, load_model, save_model, sha256_file
-from .ratings import RatingError, check_ratings, normalise_ratings
+from .ratings import check_ratings, normalise_ratings
 from .themes import FLAGS, SENTIMENTS, THEME_IDS
 
 # Theme scores in tables are rounded to this many decimals, and routing of a single tag rounds

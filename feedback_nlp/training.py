@@ -17,6 +17,7 @@ from .embeddings import ENCODERS, check_encoder, encoder_versions
 from .exceptions import CorpusError
 from .metrics import Scores, score
 from .model import RATING_FEATURES, CommentModel, check_model_folder, multilabel_folds, sha256_file
+from .ratings import normalise_ratings
 from .tagging import Tagger
 from .themes import SENTIMENTS, THEME_IDS
 
@@ -134,7 +135,7 @@ def cross_validate(
     _check_corpus(corpus, config.threshold_folds)
     texts = corpus["text"].to_numpy(dtype=object)
     questions = corpus["question"].to_numpy(dtype=object)
-    ratings = corpus["rating"].to_numpy(dtype=object)
+    ratings = normalise_ratings(corpus["rating"])  # a table built by hand may hold numbers
     sentiment = corpus["sentiment"].to_numpy(dtype=object)
     Y = corpus[list(THEME_IDS)].to_numpy()
     predicted_themes = np.zeros_like(Y)
@@ -204,7 +205,7 @@ def train(
         usable["sentiment"].to_numpy(dtype=object),
         usable["question"],
         flagged,
-        usable["rating"],
+        normalise_ratings(usable["rating"]),
     )
     card = {
         "training_data": list(sources),

@@ -5,14 +5,14 @@ def test_public_api_changes_only_on_purpose():
     assert sorted(feedback_nlp.__all__) == sorted([
         "FLAGS", "SENTIMENTS", "THEMES", "THEME_IDS",
         "ColumnError", "CorpusError", "EmptyTextWarning", "FeedbackNLPError", "InputFileError",
-        "ModelError", "OutputFileError", "Route", "Router", "RoutesError", "Scores", "Tag", "Tagger", "Theme", "TrainingConfig",
+        "ModelError", "OutputFileError", "RatingError", "Route", "Router", "RoutesError", "Scores", "Tag", "Tagger", "Theme", "TrainingConfig",
         "cross_validate", "load", "load_routes", "read_corpus", "redact", "tag", "train", "train_files",
     ])
     assert all(hasattr(feedback_nlp, name) for name in feedback_nlp.__all__)
 
 
 def test_errors_are_value_errors():
-    for name in ("ColumnError", "CorpusError", "InputFileError", "ModelError", "RoutesError"):
+    for name in ("ColumnError", "CorpusError", "InputFileError", "ModelError", "RatingError", "RoutesError"):
         assert issubclass(getattr(feedback_nlp, name), ValueError)
 
 

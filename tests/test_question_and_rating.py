@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feedback_nlp import ColumnError, InputFileError, TrainingConfig, load, read_corpus, train
+from feedback_nlp import ColumnError, InputFileError, RatingError, TrainingConfig, load, read_corpus, train
 from feedback_nlp.batch import tag_file
-from feedback_nlp.ratings import RatingError, normalise_ratings
+from feedback_nlp.ratings import normalise_ratings
 from feedback_nlp.tables import find_context_column
 
 QUESTIONS = ["What was good?", "What could we do better?"]
