@@ -26,6 +26,11 @@ _APOSTROPHES = "[\u2018\u2019\u02bc`]"
 WORD_TOKEN = r"(?u)\b\w[\w']*\b"
 
 
+def is_missing(value) -> bool:
+    """Whether a comment cell holds no value at all: None, NaN or ``pd.NA`` (a blank string is a value)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def _normalised(texts) -> pa.Array:
     """Texts lower-cased, with apostrophes unified, as an Arrow array: what every feature sees."""
     # Arrow does this in C++ for a whole batch: done text by text in Python, it and the split

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from .exceptions import ColumnError, CorpusError, ModelError, RatingError
 from .explain import Explainer, theme_sentiments
+from .features import is_missing
 from .flags import detect_flags
 from .metrics import Scores, score
 from .model import CommentModel, decide, load_model, save_model, sha256_file
@@ -128,16 +129,12 @@ def _with_model_safeguarding(flags: list[tuple[str, ...]], model_says: np.ndarra
     ]
 
 
-def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
-
-
 def _check_texts(texts, what: str) -> list:
     if isinstance(texts, str):
         raise TypeError(f"expected a list of {what}s, got one string; use Tagger.tag for one")
     texts = list(texts)
     for i, text in enumerate(texts):
-        if not (isinstance(text, str) or _is_missing(text)):
+        if not (isinstance(text, str) or is_missing(text)):
             raise TypeError(f"{what} {i}: expected a string or a missing value, got {text!r}")
     return texts
 
@@ -166,7 +163,7 @@ def _word_counts(column: pa.Array) -> np.ndarray:
 def _as_text(values: pd.Series) -> np.ndarray:
     """A column's cells as strings or missing values; a number in a cell is tagged as its text."""
     return np.array(
-        [c if isinstance(c, str) or _is_missing(c) else str(c) for c in values.to_numpy(dtype=object)],
+        [c if isinstance(c, str) or is_missing(c) else str(c) for c in values.to_numpy(dtype=object)],
         dtype=object,
     )
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from feedback_nlp import EmptyTextWarning, load, read_corpus
-from feedback_nlp.flags import detect_flags, score_flagged, score_flags
+from feedback_nlp.flags import detect_flags
+from feedback_nlp.metrics import score_flagged, score_flags
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,9 +16,8 @@ from feedback_nlp.flags import (
     find_personal_data,
     is_safeguarding,
     redact,
-    score_flagged,
-    score_flags,
 )
+from feedback_nlp.metrics import score_flagged, score_flags
 from feedback_nlp.themes import FLAGS, QDC_PERSONAL_DATA_COLUMN, QDC_SAFEGUARDING_COLUMN, QDC_TEXT_COLUMN
 
 from .conftest import REPO

@@ -1,0 +1,169 @@
+"""The rule language of the safeguarding flag, compiled to spaCy matchers and one prefilter regex.
+
+A rule is a space-separated token spec for spaCy's Matcher:
+
+    word|word   the lower-cased token is one of these     stem*   it starts with ``stem``
+    NEG         a negator (not, n't, never, no, nobody, ...)
+    _           any one token                             _{0,3}  up to three tokens
+    x?          the token is optional
+
+This module knows the language, not the rules: :mod:`.safeguarding` holds those.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+
+NEGATORS = frozenset({"not", "never", "no", "nobody", "noone", "nothing", "nowhere", "neither", "nor",
+                      "without", "no-one"})
+
+
+def stems_of(rules: Iterable[str]) -> frozenset[str]:
+    """Every ``stem*`` of the rules, without its star."""
+    return frozenset(
+        o[:-1] for r in rules for w in r.split() for o in w.rstrip("?").split("|") if o.endswith("*")
+    )
+
+
+def _spec_tokens(word: str, stems: frozenset[str]) -> list[dict]:
+    """The Matcher token dicts one word of the rule language stands for (one per attribute used).
+
+    Stems are matched on NORM, which :func:`mark_stems` sets to the longest stem a token starts
+    with: one dictionary look-up a token, where a REGEX predicate would cost one regex a token
+    and pattern (about thirty times slower over these rules).
+    """
+    optional = word.endswith("?") and len(word) > 1
+    word = word[:-1] if optional else word
+    if word == "_":
+        tokens = [{}]
+    elif word.startswith("_{"):
+        return [{"OP": word[1:]}]
+    elif word == "NEG":
+        tokens = [{"NORM": {"IN": sorted(NEGATORS)}}]
+    else:
+        options = word.split("|")
+        words = [o for o in options if not o.endswith("*")]
+        # A token starting with a longer stem is marked with that one: accept those too.
+        marked = sorted({m for o in options if o.endswith("*") for m in stems if m.startswith(o[:-1])})
+        tokens = ([{"LOWER": {"IN": words}}] if words else []) + (
+            [{"NORM": {"IN": marked}}] if marked else []
+        )
+    if optional:
+        tokens = [{**t, "OP": "?"} for t in tokens]
+    return tokens
+
+
+def rule_patterns(rule: str, stems: frozenset[str]) -> list[list[dict]]:
+    """The Matcher patterns of one rule: one per combination of attributes its words need."""
+    patterns = [[]]
+    for word in rule.split():
+        patterns = [p + [t] for p in patterns for t in _spec_tokens(word, stems)]
+    return patterns
+
+
+def _stem_norm(lower: str, norm: str, stems: frozenset[str], longest: int) -> str:
+    """The NORM a token gets: the longest rule stem it starts with, else its lower case.
+
+    Negators keep the NORM "not" the tokenizer gives "n't" and "nt" ("didnt").
+    """
+    for n in range(min(len(lower), longest), 2, -1):
+        if lower[:n] in stems:
+            return lower[:n]
+    return "not" if norm == "not" or lower in ("n't", "nt") else lower
+
+
+def mark_stems(doc, stems: frozenset[str], longest: int, cache: dict) -> list[str]:
+    """Set each token's NORM by :func:`_stem_norm` and return the norms.
+
+    Works on the doc's arrays of string ids: a Python Token object per token costs more than
+    the matching itself. ``cache`` remembers the norm of each (lower case, norm) pair seen.
+    """
+    from spacy.attrs import LOWER, NORM
+
+    strings = doc.vocab.strings
+    norms = []
+    for lower, norm in doc.to_array([LOWER, NORM]).tolist():
+        if (lower, norm) not in cache:
+            cache[(lower, norm)] = _stem_norm(strings[lower], strings[norm], stems, longest)
+        norms.append(cache[(lower, norm)])
+    doc.from_array([NORM], np.array([strings.add(n) for n in norms], dtype=np.uint64).reshape(-1, 1))
+    return norms
+
+
+def key_words(rule: str) -> set[str]:
+    """The NORMs of a rule's most selective required word: a doc without one cannot match it."""
+    best = None
+    for word in rule.split():
+        if word == "NEG" or word.startswith("_") or (word.endswith("?") and len(word) > 1):
+            continue
+        options = [o.rstrip("*") for o in word.split("|")]
+        score = min(map(len, options))
+        if best is None or score > best[0]:
+            best = (score, options)
+    # Norms are lower case, a stem for words starting with one, "not" for n't.
+    return {"not" if o in ("n't", "nt") else o for o in best[1]} if best else set()
+
+
+def is_phrase_rule(rule: str) -> bool:
+    """Whether a rule is plain words and stems, so PhraseMatcher (hashing, fast) can take it."""
+    return not any(w == "NEG" or w.startswith("_") or (w.endswith("?") and len(w) > 1) for w in rule.split())
+
+
+def phrases_of(rule: str) -> list[list[str]]:
+    """Every word sequence a plain rule stands for, stems without their star."""
+    phrases = [[]]
+    for word in rule.split():
+        phrases = [p + [o.rstrip("*")] for p in phrases for o in word.split("|")]
+    return phrases
+
+
+def _option_regex(option: str) -> str:
+    return re.escape(option[:-1]) + r"\w*" if option.endswith("*") else re.escape(option) + r"\b"
+
+
+def _anchor(rule: str) -> str | None:
+    """A regex for the most selective part of a rule that every match must contain, or None.
+
+    That part is the longest run of consecutive required words (a phrase such as "left on the
+    floor" is far rarer than any of its words), ties going to the run whose shortest option is
+    longest. Negators, wildcards and optional words break a run; "n't" cannot start one, since
+    it is glued to the word before it in the text ("didn't").
+    """
+    runs, run = [], []
+    for word in rule.split() + ["_"]:
+        if word == "NEG" or word.startswith("_") or (word.endswith("?") and len(word) > 1):
+            runs.append(run)
+            run = []
+        elif not run and word in ("n't|nt", "n't", "nt"):
+            continue
+        else:
+            run.append(word.split("|"))
+    runs = [r for r in runs if r]
+    if not runs:
+        return None
+    best = max(runs, key=lambda r: (len(r), min(len(o.rstrip("*")) for w in r for o in w)))
+    # Tokens next to each other in the text are separated by spaces or nothing ("did|n't").
+    return r"\W*".join("(?:" + "|".join(map(_option_regex, options)) + ")" for options in best)
+
+
+def prefilter(rules: Iterable[str]) -> re.Pattern:
+    """One regex matching any rule's anchor, its alternatives grouped under their first letter.
+
+    Python's regex engine tries the alternatives of a group one by one at every word start, so
+    factoring out the first letter makes a word cost about one branch rather than one per rule.
+    """
+    groups: dict[str, set[str]] = {}
+    for rule in rules:
+        anchor = _anchor(rule)
+        if anchor is None:
+            continue
+        # Split "(?:scared\b|afraid\b)\W*(?:of\b)" into "scared\b\W*(?:of\b)" and "afraid...".
+        first, rest = anchor[3:].split(")", 1)
+        for option in first.split("|"):
+            groups.setdefault(option[0], set()).add(option[1:] + rest)
+    return re.compile(
+        r"\b(?:" + "|".join(f"{re.escape(c)}(?:{'|'.join(sorted(v))})" for c, v in sorted(groups.items())) + ")"
+    )
