@@ -86,7 +86,12 @@ class Explainer:
 
     def __init__(self, model, size: int = EVIDENCE_SIZE):
         self.model, self.size = model, size
-        self.weights = np.vstack([e.coef_.ravel() for e in model.themes_.estimators_])
+        heads = [e.coef_.ravel() for e in model.themes_.estimators_]
+        # The safeguarding head reads the same features, so its words are found the same way.
+        if model.safeguarding_ is not None:
+            heads.append(model.safeguarding_.coef_.ravel())
+        self.heads = THEME_IDS + ("safeguarding",) * (model.safeguarding_ is not None)
+        self.weights = np.vstack(heads)
         names = model.features_.get_feature_names_out()
         block, term = np.char.partition(names.astype(str), ":")[:, [0, 2]].T
         self.block, self.term = block, term.astype(object)
@@ -94,7 +99,9 @@ class Explainer:
     def evidence(self, texts, questions, themes) -> list[dict[str, tuple[str, ...]]]:
         """For each comment, its assigned theme ids mapped to their evidence, strongest first.
 
-        ``themes`` is the (n, 5) 0/1 matrix of assigned themes; comments without themes get ``{}``.
+        ``themes`` is the 0/1 matrix of assigned heads, one column per name of ``heads`` (the
+        five themes, then the safeguarding head where the model has one; fewer columns: the
+        first heads); comments without any get ``{}``.
         """
         rows = np.flatnonzero(np.asarray(themes).any(axis=1))
         out = [{} for _ in range(len(themes))]
@@ -112,7 +119,7 @@ class Explainer:
             words = [w for ws in piece_words for w in ws]
             for j in np.flatnonzero(themes[i]):
                 credit = self._credit(pieces, piece_words, columns, values * self.weights[j, columns])
-                out[i][THEME_IDS[j]] = _strongest(words, credit, self.size)
+                out[i][self.heads[j]] = _strongest(words, credit, self.size)
         return out
 
     def _credit(self, pieces, piece_words, columns, contributions) -> dict[tuple[int, ...], float]:

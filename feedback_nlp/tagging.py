@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from .exceptions import ColumnError, CorpusError, ModelError, RatingError
 from .explain import Explainer, theme_sentiments
 from .features import is_missing
-from .flags import detect_flags
+from .flags import CommentFlags, assess, read_flags
 from .metrics import Scores, score
 from .model import CommentModel, decide, load_model, save_model, sha256_file
 from .ratings import check_ratings, normalise_ratings
@@ -121,12 +121,25 @@ class _Tagged:
         return {t: v for t, v, on in zip(THEME_IDS, values, self.themes[i]) if on}
 
 
-def _with_model_safeguarding(flags: list[tuple[str, ...]], model_says: np.ndarray) -> list[tuple[str, ...]]:
-    """The rules' flags, with safeguarding added where the model's safeguarding head says so."""
-    return [
-        tuple(f for f in FLAGS if f in found or (f == "safeguarding" and said))
-        for found, said in zip(flags, model_says)
-    ]
+# The safeguarding category of a comment the model's head flags with no rule standing.
+MODEL_CATEGORY = "model"
+
+
+def _decide_safeguarding(texts, read: list[CommentFlags], model_says: np.ndarray) -> tuple[list, list]:
+    """Each comment's flags, the rules' and the head's merged, and its safeguarding categories.
+
+    A rule that stands raises the flag with its categories. The model's safeguarding head raises
+    it alone (category ``MODEL_CATEGORY``), unless the comment reassures (see
+    :class:`feedback_nlp.flags.Assessment`): the head reads words, not that they are negated.
+    """
+    flags, categories = [], []
+    for text, found, said in zip(texts, read, model_says):
+        kinds = found.safeguarding.categories
+        if not kinds and said and not assess(text).reassured:
+            kinds = (MODEL_CATEGORY,)
+        flags.append(tuple(f for f in FLAGS if (f == "safeguarding" and kinds) or (f != "safeguarding" and f in found.flags)))
+        categories.append(kinds)
+    return flags, categories
 
 
 def _check_texts(texts, what: str) -> list:
@@ -355,8 +368,9 @@ class Tagger:
         scores = self.model.analyse(np.where(numbers_only, "", texts), questions, ratings)
         theme_scores, sentiment_scores, known_terms = scores.themes, scores.sentiment, scores.known_terms
         themes, sentiments = decide(theme_scores, sentiment_scores, self.model.thresholds_)
-        flags = _with_model_safeguarding(
-            detect_flags(texts), scores.safeguarding >= self.model.safeguarding_threshold_
+        read = read_flags(texts)
+        flags, safeguarding = _decide_safeguarding(
+            texts, read, scores.safeguarding >= self.model.safeguarding_threshold_
         )
         near = np.abs(theme_scores - self.model.thresholds_) < self.review_margin
         words = np.where(numbers_only, 0, _word_counts(column))
@@ -370,17 +384,22 @@ class Tagger:
             (words > 0) & (words < SHORT_WORDS) & (sentiment_scores.max(axis=1) < SURE_SENTIMENT)
         )
         review_reasons = [
-            (("safeguarding",) if "safeguarding" in f else ())
+            tuple(f"safeguarding:{c}" for c in kinds)
             + tuple(f"near_threshold:{t}" for t, on in zip(THEME_IDS, near_row) if on)
             + (("unknown_words",) if u else ())
             + (("not_english",) if e else ())
             + (("short",) if s else ())
-            for f, near_row, u, e, s in zip(flags, near, unknown, foreign, short)
+            for kinds, near_row, u, e, s in zip(safeguarding, near, unknown, foreign, short)
         ]
         theme_sentiment = evidence = None
         if explain:
             theme_sentiment = theme_sentiments(self.model, texts, questions, sentiment_scores)
-            evidence = self._explainer.evidence(texts, questions, themes)
+            by_model = [kinds == (MODEL_CATEGORY,) for kinds in safeguarding]
+            evidence = self._explainer.evidence(texts, questions, np.column_stack([themes, by_model]))
+            # A rule that stands is its own evidence: the words it matched.
+            for found, kinds, words in zip(read, safeguarding, evidence):
+                if kinds and kinds != (MODEL_CATEGORY,):
+                    words["safeguarding"] = found.safeguarding.words
         return _Tagged(
             theme_scores, sentiment_scores, themes, sentiments, flags, review_reasons,
             theme_sentiment, evidence,

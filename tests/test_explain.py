@@ -79,7 +79,7 @@ def test_review_marks_unknown_words_safeguarding_and_scores_near_thresholds(defa
         ["zqxv wubbleflorp", "Mum was left on the floor for hours after she fell and nobody came"]
     )
     assert unknown.needs_review and "unknown_words" in unknown.review_reasons
-    assert "safeguarding" in risky.flags and risky.review_reasons[0] == "safeguarding"
+    assert "safeguarding" in risky.flags and risky.review_reasons[0] == "safeguarding:neglect"
     text = "The letter about my appointment came late"
     strict, loose = load(DEFAULT_MODEL, review_margin=0.0), load(DEFAULT_MODEL, review_margin=0.49)
     assert not any(r.startswith("near_threshold") for r in strict.tag(text).review_reasons)

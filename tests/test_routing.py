@@ -62,7 +62,7 @@ def make_tag(themes=(), sentiment="neutral", flags=(), scores=None, needs_review
         sentiment_scores={s: float(s == sentiment) for s in SENTIMENTS},
         flags=tuple(f for f in FLAGS if f in flags),
         needs_review=needs_review or "safeguarding" in flags,
-        review_reasons=("safeguarding",) if "safeguarding" in flags else (),
+        review_reasons=("safeguarding:neglect",) if "safeguarding" in flags else (),
     )
 
 

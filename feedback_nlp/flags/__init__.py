@@ -10,6 +10,7 @@ so importing the package stays fast.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -28,16 +29,31 @@ from .personal import (
     ner,
     redact,
 )
-from .safeguarding import CUES, RULES, SafeguardingMatch, SafeguardingRules, cue_sentences, is_safeguarding
+from .safeguarding import (
+    CATEGORIES,
+    CUES,
+    RULES,
+    Assessment,
+    SafeguardingMatch,
+    SafeguardingRules,
+    assess,
+    cue_sentences,
+    is_safeguarding,
+)
 
 __all__ = [
+    "CATEGORIES",
     "COMMON_WORDS_PATH",
+    "Assessment",
+    "CommentFlags",
+    "assess",
     "PERSONAL_KINDS",
     "PersonalItem",
     "SafeguardingMatch",
     "SafeguardingRules",
     "common_words",
     "detect_flags",
+    "read_flags",
     "find_personal_data",
     "is_safeguarding",
     "redact",
@@ -50,15 +66,32 @@ __all__ = [
 _CACHE_SIZE = 10_000
 
 
+@dataclass(frozen=True)
+class CommentFlags:
+    """The flags of one comment, and what the safeguarding rules read in it.
+
+    Attributes
+    ----------
+    flags : tuple of str
+        The flags the rules raise, in ``FLAGS`` order.
+    safeguarding : Assessment
+        The safeguarding rules' categories and words (empty for a comment with no cue word).
+    """
+
+    flags: tuple[str, ...]
+    safeguarding: Assessment
+
+
+_NOTHING = CommentFlags((), Assessment((), (), False))
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
-def _flags_of(text: str, may_safeguard: bool, may_identify: bool) -> tuple[str, ...]:
+def _read(text: str, may_safeguard: bool, may_identify: bool) -> CommentFlags:
     """The flags of one comment that passed (or not) each flag's prefilter."""
-    flags = []
-    if may_safeguard and RULES.flag(cue_sentences(text)):
-        flags.append("safeguarding")
-    if may_identify and find_personal_data(text):
-        flags.append("personal_data")
-    return tuple(flags)
+    safeguarding = RULES.assess(cue_sentences(text)) if may_safeguard else _NOTHING.safeguarding
+    personal = may_identify and bool(find_personal_data(text))
+    flags = ("safeguarding",) * bool(safeguarding.categories) + ("personal_data",) * personal
+    return CommentFlags(flags, safeguarding)
 
 
 def _batch_matches(texts: pa.Array, pattern: str) -> np.ndarray:
@@ -66,14 +99,38 @@ def _batch_matches(texts: pa.Array, pattern: str) -> np.ndarray:
     return pc.match_substring_regex(texts, pattern).fill_null(False).to_numpy(zero_copy_only=False)
 
 
-def detect_flags(texts) -> list[tuple[str, ...]]:
-    """Raise the safeguarding and personal-data flags on a batch of comments.
+def read_flags(texts) -> list[CommentFlags]:
+    """Read both flags on a batch of comments, with the safeguarding rules' categories and words.
 
     Parameters
     ----------
     texts : sequence of str or None
         The comments (a list, a numpy object array, a pandas column's values); None, NaN and
         ``pd.NA`` are allowed.
+
+    Returns
+    -------
+    list of CommentFlags
+        One per comment, in input order; no flags for a missing or blank comment.
+    """
+    texts = [None if is_missing(t) or not str(t).strip() else str(t) for t in texts]
+    column = pa.array(texts, type=pa.string())
+    may_safeguard = _batch_matches(pc.utf8_lower(column), CUES.pattern)
+    # A spaCy NER model can find a name anywhere, so with one every comment is searched.
+    may_identify = np.ones(len(texts), bool) if ner() is not None else _batch_matches(column, PERSONAL_GATE)
+    return [
+        _read(t, bool(s), bool(p)) if t is not None and (s or p) else _NOTHING
+        for t, s, p in zip(texts, may_safeguard, may_identify)
+    ]
+
+
+def detect_flags(texts) -> list[tuple[str, ...]]:
+    """Raise the safeguarding and personal-data flags on a batch of comments (the rules alone).
+
+    Parameters
+    ----------
+    texts : sequence of str or None
+        As in :func:`read_flags`.
 
     Returns
     -------
@@ -86,15 +143,7 @@ def detect_flags(texts) -> list[tuple[str, ...]]:
     >>> detect_flags(["He pushed me and I'm scared to go home", "Lovely staff", None])
     [('safeguarding',), (), ()]
     """
-    texts = [None if is_missing(t) or not str(t).strip() else str(t) for t in texts]
-    column = pa.array(texts, type=pa.string())
-    may_safeguard = _batch_matches(pc.utf8_lower(column), CUES.pattern)
-    # A spaCy NER model can find a name anywhere, so with one every comment is searched.
-    may_identify = np.ones(len(texts), bool) if ner() is not None else _batch_matches(column, PERSONAL_GATE)
-    return [
-        _flags_of(t, bool(s), bool(p)) if t is not None and (s or p) else ()
-        for t, s, p in zip(texts, may_safeguard, may_identify)
-    ]
+    return [read.flags for read in read_flags(texts)]
 
 
-assert FLAGS == ("safeguarding", "personal_data")  # the order _flags_of builds
+assert FLAGS == ("safeguarding", "personal_data")  # the order _read builds

@@ -64,7 +64,7 @@ def rule_patterns(rule: str, stems: frozenset[str]) -> list[list[dict]]:
     return patterns
 
 
-def _stem_norm(lower: str, norm: str, stems: frozenset[str], longest: int) -> str:
+def stem_norm(lower: str, norm: str, stems: frozenset[str], longest: int) -> str:
     """The NORM a token gets: the longest rule stem it starts with, else its lower case.
 
     Negators keep the NORM "not" the tokenizer gives "n't" and "nt" ("didnt").
@@ -76,7 +76,7 @@ def _stem_norm(lower: str, norm: str, stems: frozenset[str], longest: int) -> st
 
 
 def mark_stems(doc, stems: frozenset[str], longest: int, cache: dict) -> list[str]:
-    """Set each token's NORM by :func:`_stem_norm` and return the norms.
+    """Set each token's NORM by :func:`stem_norm` and return the norms.
 
     Works on the doc's arrays of string ids: a Python Token object per token costs more than
     the matching itself. ``cache`` remembers the norm of each (lower case, norm) pair seen.
@@ -87,7 +87,7 @@ def mark_stems(doc, stems: frozenset[str], longest: int, cache: dict) -> list[st
     norms = []
     for lower, norm in doc.to_array([LOWER, NORM]).tolist():
         if (lower, norm) not in cache:
-            cache[(lower, norm)] = _stem_norm(strings[lower], strings[norm], stems, longest)
+            cache[(lower, norm)] = stem_norm(strings[lower], strings[norm], stems, longest)
         norms.append(cache[(lower, norm)])
     doc.from_array([NORM], np.array([strings.add(n) for n in norms], dtype=np.uint64).reshape(-1, 1))
     return norms

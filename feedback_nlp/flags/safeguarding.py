@@ -20,93 +20,272 @@ from .rule_language import (
     phrases_of,
     prefilter,
     rule_patterns,
+    stem_norm,
     stems_of,
 )
 
-_HARM_RULES: tuple[str, ...] = (
-    # self-harm and suicide
-    "suicid*", "self harm*", "self - harm*", "selfharm*", "overdos*", "stockpil*",
-    "harm* myself|himself|herself|themselves", "hurt* myself|himself|herself|themselves",
-    "kill* myself|himself|herself|themselves", "end* it all", "ending things", "end* my|his|her life",
-    "take|taking|took my|his|her|own life", "take|taking|took my|his|her own life",
-    "want|wanted|wanting to die", "better off dead", "tired of living", "be|being here anymore",
-    "point of|in going on|living|carrying on", "dark thoughts", "giving _? things away",
-    "see a future", "make it quick", "engine running", "hearing voices", "on purpose",
-    "hiding|hid tablets|pills", "take all _? morphine|tablets|pills", "jump* off|from|in front",
-    "feel|felt|feeling hopeless|worthless",
-    # abuse, violence, threats, sexual misconduct, exploitation
-    "abus*", "assault*", "rape|raped|raping", "sexually", "harass*", "violen*", "grop*",
-    "hit|hits|hitting me|her|him", "pushed|shoved|shoving me|her|him", "burn|burns|burned|burnt her|him|me",
-    "bruis*", "rough with|when", "roughly", "manhandl*", "pinned|pin|pins me|her|him|them down", "pinned|pin|pins down", "held me|her|him down",
-    "grabb* me|her|him|my|his|by", "dragg* me|her|him", "restrain*", "tied to|down", "slap*", "punch*",
-    "pinched me|her|him", "threat*", "bully|bullied|bullying", "intimidat*", "controls _? _? money",
-    "controlling husband|partner|wife|behaviour", "coerc*", "exploit*", "broke my|her|his phone",
-    "takes|took|taking _? purse|pension|benefits", "bank card", "steal*|stole|stolen", "theft",
-    "expos* himself|herself", "violated", "touched me|her|him inappropriately|up",
-    "inappropriately touch*|touched", "followed me|her home|around", "stalk*", "to hurt me|her|him|us",
-    "locked|locking me|her|him in|out", "keep quiet", "keep him|her quiet", "teach her|him|me a lesson",
-    "he still has a key", "marks on her|his", "knife", "weapon", "police", "young carer",
-    "feel|felt|feeling unsafe", "unsafe at home|around|with",
-    "scared|frightened|terrified|afraid of him|her|them",
-    "scared|frightened|terrified|afraid of my|his|her husband|wife|partner|son|daughter|carer|carers|"
-    "neighbour|boyfriend|girlfriend|father|dad|brother",
-    "scared|frightened|terrified|afraid to go|be home|alone",
-    # neglect, falls, wandering, left unsafe
-    "neglect*", "left unattended|unwashed", "unwashed", "left on|in the|a|her|his|my floor|bedpan|commode",
-    "lying|lay|lain|left|found on the floor", "on the floor for", "lay|lain there for", "left lying",
-    "left sitting in", "fell out of bed", "found wandering", "wandered off|out",
-    "dementia|confused|confusion _{0,10} left alone", "left alone _{0,10} dementia|confused|confusion",
-    "in his|her|their|my own mess|urine|faeces|excrement|wee|poo|vomit", "soiled",
-    "soaked in|with urine|wee", "wet bed|sheets", "pressure ulcer*|sore*", "bed sore|sores", "bedsore*",
-    "out of reach", "untouched", "malnourish*", "split his|her head",
-    "discharged|sent home at|after midnight|1am|2am|3am|4am", "discharged|sent home alone at|in the night",
-    "discharged|sent home in the middle of the night", "discharged alone at night",
-    # medication and treatment errors that harmed, or missed critical doses
-    "wrong dose|drug|drugs|chemo|strength|patient|medication|medicine|tablets|insulin", "double dose|dosed",
-    "ten times the|my dose", "meant for another patient", "another patient 's medication|tablets|drugs|insulin|meds",
-    "someone else 's medication|tablets|drugs|insulin|meds", 
-    "allerg* _{0,8} wristband|band", "wristband _{0,8} allerg*", "given _{0,6} allergic to",
-    "missed _{0,2} parkinson*|insulin|epilepsy|anticoagul*", "missed doses",
-    "oxygen ran out", "oxygen had ran|run out", "oxygen cylinder ran out",
-)
-_NEGLECT_RULES: tuple[str, ...] = (
-    "NEG _? _? turned him|her|me|them|regularly|for", "NEG _? _? fed him|her|me|them|properly|anything|for",
-    "NEG _? feel|felt safe", "NEG stop when", "NEG _? given water|food|drink|drinks|fluids",
-    "NEG _? given any|a water|food|drink|drinks|fluids", "NEG _? given anything to eat|drink",
-)
-# Figures of speech with a harm word in them: they cancel a harm match they overlap.
-_IDIOMS: tuple[str, ...] = (
+# Each category's rules, in the words a patient or relative writes. The categories follow the
+# types of abuse and neglect in the Care Act 2014 statutory guidance (section 14.17), with
+# self-harm and a child at risk beside them, so that the review reason tells the urgent team
+# which kind of risk to triage. Where a published instrument lists the signs, the rules were
+# written from its items (in our own words): for self-harm and suicide the Columbia Suicide
+# Severity Rating Scale (Posner et al., 2011: wish to be dead, thoughts with method, intent,
+# plan, preparatory acts) and NICE guideline NG225 (2022); for domestic abuse the SafeLives
+# DASH risk checklist (2009) and the Home Office statutory guidance on controlling or coercive
+# behaviour (2023: isolation, monitoring, control of money, of appointments, of what a person
+# says); for discrimination the Equality Act 2010's protected characteristics.
+#
+# "Harm" rules describe harm happening, so a negator earlier in their clause or a hypothetical
+# just before them ("no one was ever rough", "asked whether I felt unsafe") cancels them.
+HARM_RULES: dict[str, tuple[str, ...]] = {
+    "self_harm": (
+        "suicid*", "self harm*", "self - harm*", "selfharm*", "overdos*", "stockpil*",
+        "harm* myself|himself|herself|themselves", "hurt* myself|himself|herself|themselves",
+        "kill* myself|himself|herself|themselves", "end* it all", "ending things", "end* my|his|her life",
+        "take|taking|took my|his|her|own life", "take|taking|took my|his|her own life",
+        "want|wanted|wanting to die", "better off dead", "better off without me|him|her", "tired of living",
+        "be|being here anymore", "point of|in going on|living|carrying on", "dark thoughts", "dark place",
+        "giving|gave|given _{0,2} things|stuff|belongings|possessions away", "giving away my|his|her",
+        "see a future", "make it quick", "engine running", "hearing voices", "on purpose",
+        "hiding|hid tablets|pills", "take all _? morphine|tablets|pills", "jump* off|from|in front",
+        "feel|felt|feeling hopeless|worthless",
+        # the plan, the means, the preparations (C-SSRS items 4 to 6)
+        "saved|saving|hoard* _{0,2} tablets|pills|painkillers|morphine|meds|medication|insulin",
+        "how many _{0,3} it would take", "how many _{0,3} would kill", "how many _{0,3} i need|needed",
+        "how much _{0,3} would be too much",
+        "goodbye note|notes|letter|letters", "letters|notes for|to my kids|children|family|husband|wife",
+        "be seeing me again", "let nature take its course", "walk into the sea",
+        "in front of a|the train|bus|lorry|car", "under a|the train|bus|lorry", "off a|the bridge|cliff|roof", "thinking about|of jumping|ending",
+        "thought|thoughts about|of jumping|dying|killing|ending", "rope",
+        "how i 'll|ill|would|will|'d do it", "cut|cuts|cutting|burn|burning|burnt|scratch*|scald* myself",
+        "cut|cuts|cutting|burning|scratch*|scald* my arms|arm|wrists|wrist|legs|skin|thighs",
+        "cutting|harming again", "started cutting",
+        "took|taken|swallowed _{0,2} box|boxes|packet|packets|bottle|handful of paracetamol|pills|tablets|painkillers", "end of it all", "wish|wished|wishing i was|were dead|gone",
+    ),
+    "domestic_abuse": (
+        "controls _? _? money", "controlling husband|partner|wife|behaviour", "coerc*", "broke my|her|his phone",
+        "he still has a key", "keep quiet", "keep him|her quiet", "teach her|him|me a lesson",
+        "scared|frightened|terrified|afraid of him|her|them",
+        "scared|frightened|terrified|afraid of my|his|her husband|wife|partner|son|daughter|carer|carers|"
+        "neighbour|boyfriend|girlfriend|father|dad|brother|ex",
+        "scared|frightened|terrified|afraid to go|be home|alone",
+        "feel|felt|feeling unsafe", "unsafe at home|around|with",
+        # monitoring and isolation
+        "goes|go|going|went through my|her|his phone|mobile|messages|texts|post|bag|purse",
+        "opens|opened|opening my|her post|mail|letters", "reads|read|reading my|her messages|texts|emails",
+        "tracks|tracking|tracked|tracker my|her location|phone|movements|car", "location on my|her phone",
+        "checks|checked|check who i|I|she _? spoken|speak|talk|talked|seen|see",
+        "times how long", "i|she pay|pays for it when|later", "walk* on eggshells",
+        "decides|controls|chooses _{0,2} what i|she eat|eats|wear|wears", "decides|controls|chooses who i|she see|sees",
+        "answers|answering all|every _? question|questions for|before", "only get|gets _{0,2} money if|when",
+        "he|she gets|goes|got|went angry|mad|nasty|violent",
+        "throws|threw|throwing things|stuff|plates|cups", "he|she shouts _{0,2} throws",
+        "he 'd|would know why",
+        "walked|walk|walks into a|the door", "black eye", "cut|split lip",
+        "molestation order", "injunction", "restraining order", "refuge", "idva",
+        "husband|wife|partner|boyfriend|girlfriend|ex|law _{0,2} NEG let|lets|allow|allows",
+        "he|she NEG let|lets|allow|allows me", "he|she NEG let|lets|allow|allows her|him go|see|speak|talk",
+    ),
+    "sexual_harm": (
+        "rape|raped|raping", "sexually", "grop*", "expos* himself|herself", "violated",
+        "touched me|her|him inappropriately|up", "inappropriately touch*|touched",
+        "touch*|touched my|her|his thigh|thighs|breast|breasts|bottom|bum|groin",
+        "hand|hands on my|her|his thigh|thighs|breast|breasts|bottom|bum|groin",
+        "comments about my|her body|breasts|bum|figure|weight", "have sex with his|her friends|men|others|strangers",
+        "explicit|naked|nude|dirty _? pictures|photos|photo|images|messages", "naked|nude",
+        "take|took|taking everything off", "locked the door", "chaperone left|refused|went",
+        "messag* _{0,4} instagram|facebook|snapchat|whatsapp|tiktok|social media|privately",
+        "private message|messages", "meet up", "his|her personal mobile|number", "keep it _? secret",
+        "secret games|game", "our little secret",
+    ),
+    "physical_abuse": (
+        "abus*", "assault*", "harass*", "violen*",
+        "hit|hits|hitting me|her|him", "pushed|shoved|shoving me|her|him", "burn|burns|burned|burnt her|him|me",
+        "bruis*", "rough with|when", "roughly", "manhandl*", "pinned|pin|pins me|her|him|them down",
+        "pinned|pin|pins down", "held me|her|him down", "pinned me|her|him against",
+        "grabb* me|her|him|my|his|by|at", "dragg* me|her|him", "restrain*", "tied to|down", "slap*", "punch*",
+        "pinched me|her|him", "yank*", "rammed|ramming", "by my|her|his neck|throat", "strangl*", "throttl*",
+        "chok* me|her|him", "suffocat*", "kick* me|her|him", "laid|lay|put a finger|hand on me|her|him",
+        "he|she _{0,2} hurting|hurts|hurt me|her|him", "tied my|his|her hands|arms", "locked|locking me|her|him in|out",
+        "locked|locks|locking in his|her|their|my|a room|bedroom|cupboard|shed", "locked _? up",
+        "tipped|poured|threw _{0,3} down|over his|her|my front|head", "take|took|taking advantage",
+    ),
+    "threats_violence": (
+        "threat*", "bully|bullied|bullying", "intimidat*", "followed me|her home|around", "stalk*",
+        "to hurt me|her|him|us", "knife", "knives", "machete", "gun", "weapon", "police", "stab|stabbed|stabbing|stabs",
+        "he|she|they 'll|will|would|'d|gonna kill|hurt|batter|stab|burn|smash", "kill|kills|killing|killed me|him|her|us",
+        "finish the job", "break my|his|her legs|arm|arms|neck", "burn _{0,3} house|home|flat down",
+        "kicked|kick|kicks _? door in|down", "keep my|your|her|his mouth shut",
+        "been following|keeps following|kept following", "attacked|attacking me|her|him|us", "was|were|been attacked",
+        "hit|hits|hitting|punched|kicked|slapped _{0,2} lady|man|patient|patients|woman|nurse|staff",
+        "throwing|threw|throws _{0,3} at us|me|her|him|them", "on the head with",
+    ),
+    "psychological_abuse": (
+        "mock*", "mimick*", "mimic", "taunt*", "ridicul*", "humiliat*", "belittl*", "degrad*",
+        "laughed|laughing|laughs at me|him|her|us", "laughed it off", "made|making fun of",
+        "called me|him|her|my|mum|dad _{0,3} stupid|fat|lazy|dirty|disgusting|pathetic|useless|thick|"
+        "baby|moaner|names|spaz|retard|nuisance|attention",
+        "name calling", "name - calling", "are you stupid", "stop being a baby", "sign saying",
+        "punish*", "shouted|shouting|screamed|screaming|yelled|yelling at me|him|her|my|mum|dad",
+        "slammed the door", "like a piece of meat", "too much hassle to hoist|move|help|turn|wash|lift",
+        "you 'll wear it", "get me|her|him sectioned",
+    ),
+    "financial_abuse": (
+        "takes|took|taking _? purse|pension|benefits", "bank card", "steal*|stole|stolen", "theft",
+        "keeps|kept|keeping|took|takes|taken my|her|his _? card|cards|pin", "card and pin", "card _{0,5} her|his own",
+        "taking|taken|took|takes money|cash|savings out|from", "money out of her|his|my account",
+        "savings _? gone|disappeared|missing|emptied", "signed _{0,3} house|home|property|flat over",
+        "change|changed|changing his|her|their will", "NEG give _{0,3} back",
+        "hand|hands|handed over my|her|his pip|pension|benefits|money|wages", "paid into her|his account",
+        "scam*", "conned", "fraud*", "keep|keeps giving him|her money",
+    ),
+    "discrimination": (
+        "racis*", "racial*", "homophob*", "transphob*", "islamophob*", "antisemit*", "sexist", "discriminat*",
+        "because of my|his|her|their colour|race|religion|headscarf|hijab|turban|skin|accent|disability|sexuality|english",
+        "because she|he|i 's|'m|is|am black|gay|trans|muslim|disabled|deaf|foreign|asian|jewish|gypsy",
+        "go back to where|your", "foreigner|foreigners", "gypsy|gypsies|traveller|travellers",
+        "no blacks", "queer", "spaz", "retard*", "paki",
+        "without|refus* _{0,4} an? interpreter", "refus* _{0,4} interpreter", "just nod",
+        "dnr|dnacpr|resuscitate _{0,12} without",
+    ),
+    "neglect": (
+        "neglect*", "left unattended|unwashed", "unwashed", "left on|in the|a|her|his|my floor|bedpan|commode",
+        "lying|lay|lain|left|found on the floor", "on the floor for", "lay|lain there for", "left lying",
+        "left sitting in", "fell out of bed", "found wandering", "wandered off|out",
+        "dementia|confused|confusion _{0,10} left alone", "left alone _{0,10} dementia|confused|confusion",
+        "in his|her|their|my own mess|urine|faeces|excrement|wee|poo|vomit", "soiled",
+        "soaked in|with urine|wee", "wet bed|sheets", "pressure ulcer*|sore*", "bed sore|sores", "bedsore*",
+        "out of reach", "untouched", "uneaten", "malnourish*", "split his|her head",
+        "catheter|bag _{0,3} overflowing", "same pad|nappy|pads", "left in _? pad|pads|nappy|chair|wheelchair for|all",
+        "left in my|his|her|their chair|bed|wheelchair for|all", "wet myself|himself|herself",
+        "calling out for", "left without water|food|drink|fluids|help|pain",
+        "smok* _{0,8} oxygen", "oxygen _{0,8} smok*|fire",
+        # medication and treatment errors that harmed, or missed critical doses
+        "wrong dose|drug|drugs|chemo|strength|patient|medication|medicine|tablets|insulin", "double dose|dosed",
+        "ten times the|my dose", "meant for another patient",
+        "another patient|patients 's? medication|tablets|drugs|insulin|meds",
+        "someone else 's? medication|tablets|drugs|insulin|meds",
+        "allerg* _{0,8} wristband|band", "wristband _{0,8} allerg*", "given _{0,6} allergic to",
+        "missed _{0,2} parkinson*|insulin|epilepsy|anticoagul*", "missed doses",
+        "oxygen ran out", "oxygen had ran|run out", "oxygen cylinder ran out",
+    ),
+    "unsafe_discharge": (
+        "discharged|sent home at|after midnight|1am|2am|3am|4am", "discharged|sent home alone at|in the night",
+        "discharged|sent home in the middle of the night", "discharged alone at night",
+        "discharged _{0,8} alone|unlocked|own", "sent home _{0,6} alone|unlocked|own", "discharged|home _{0,6} no carers|care",
+        "sent back _{0,6} with bruising|injuries|bruises",
+    ),
+    "child_at_risk": (
+        "young carer", "year|yr|years old _{0,6} looking|caring after|for me", "year|yr|years old _{0,6} doing|does all|my personal",
+        "year|yr|years old _{0,6} personal care",
+        "hardly|barely|stopped goes|going|go to school",
+        "left her|his|their|the baby|child|kids|toddler|children _{0,3} in the car",
+        "left her|his|their|the baby|child|kids|toddler|children _{0,2} alone",
+        "drop off parcels", "county lines", "groom*", "marks on her|his", "belt buckle",
+        
+    ),
+}
+# Rules that are themselves negated care or control ("nobody turned him", "he won't let me"):
+# negation is part of their pattern and never cancels them.
+NEGATED_RULES: dict[str, tuple[str, ...]] = {
+    "neglect": (
+        "NEG _? _? turned him|her|me|them|regularly|for", "NEG _? _? fed him|her|me|them|properly|anything|for",
+        "NEG stop when", "NEG _? given water|food|drink|drinks|fluids",
+        "NEG _? given any|a water|food|drink|drinks|fluids", "NEG _? given anything to eat|drink",
+        "NEG _? helped|help|helping him|her|dad|mum|my _? eat|feed|drink|wash|toilet|once",
+    ),
+    "domestic_abuse": ("NEG _? feel|felt safe", "NEG _{0,4} with him|her there|watching|sat|sitting|listening"),
+    "self_harm": (
+        "NEG want|wanting to wake up", "NEG to wake up", "never wake up", "NEG be needing them|it|these",
+        "NEG doing|do this anymore", "NEG doing|do this any more", "NEG go on _? anymore", "NEG go on like this",
+    ),
+    "sexual_harm": ("told|tells|telling me|her|him NEG to tell",),
+    "discrimination": ("NEG _? given|get|got|provided|offered _? an? interpreter",),
+}
+# Figures of speech and expected effects of treatment with a harm word in them: they cancel a
+# harm match they overlap ("I'd kill for a coffee", "I bruise easily on warfarin").
+BENIGN: tuple[str, ...] = (
     "kill for", "killer", "killing me slowly", "killed me with", "murder on", "murder", "died of shock",
     "death warmed up", "criminal", "nearly died of", "not the end of",
     "threatening|threatened|threatens to discharge", "life _? threat*",
+    "was|is|were|are killing me|us", "nearly|almost killed me", "heart|panic|asthma attack*",
+    "like being stabbed|hit|punched|attacked|kicked", "stabbing pain|pains", "bruis* easily",
+    "bruis* from|after|at|around _{0,3} blood|injection|injections|cannula|jab|jabs|drip|biopsy|op|"
+    "operation|surgery|procedure|warfarin|thinners|needle|needles|site|tests|test",
+    "overdose risk", "risk of overdose", "police officer|officers", "abused the system",
+    "make|makes|made you|me want to _? jump*|kill*|strangl*|die", "looked like _{0,2} wanted to strangl*|kill*",
+    "kill me for",
 )
-# Cues that what follows is asked about, feared or risked, not something that happened.
+# What a writer says to reassure: feeling safe, a relative's help given with consent, a harm
+# denied. A comment with one and no rule that stands is not flagged on the model's word alone:
+# the model reads words ("husband", "safe", "bruises") and cannot read that they are reassuring.
+REASSURANCE: tuple[str, ...] = (
+    "feel|felt|feeling|feels _{0,2} safe|safer|protected|secure|reassured", "safe as houses", "safe hands",
+    "kept _? safe", "knowing _{0,2} was|were|is safe", "at my|her|his request", "my choice", "with my|her|his permission|consent",
+    "checked with me", "i set it up", "i wanted her|him|them there", "gave permission",
+    "NEG _{0,4} rude|rough|aggressive|unkind|nasty|abusive|pressured|judged|neglected|judgemental",
+)
+# Cues that what follows is asked about, feared or risked, not something that happened; they
+# count within this many tokens before a match.
 _HYPOTHETICAL = re.compile(
     r"\b(?:asked (?:me )?(?:if|whether|about|how)|risk of|worried (?:about|i'd|i would|that)|"
     r"dreading|in case|whether|check(?:ed|s)? (?:if|for|my|on)|at risk|how i got)\b"
 )
-# A sentence placing something long in the past ("years ago", "in 1998") is history, not risk.
-_LONG_AGO = re.compile(
-    r"\b(?:years ago|last year|in (?:19|20)\d\d|back in|as a child|when i was (?:a )?(?:child|young|little))\b"
+_HYPOTHETICAL_TOKENS = 8
+# A sentence placing something in the past and settled ("years ago", "in 1998", "long since
+# recovered", "all behind me") is history, not a current risk.
+_RESOLVED = re.compile(
+    r"\b(?:years ago|last year|in (?:19|20)\d\d|back in|as a child|as a teenager|"
+    r"when i was (?:a )?(?:child|young|little|teenager|\d+)|in my (?:teens|\d0s|twenties|thirties)|"
+    r"long since|years back|behind (?:me|us|her|him) now|all behind|used to|no longer|recovered|in recovery|"
+    r"years into recovery|sober|divorced|(?:was|were|been|all) (?:looked into|dealt with|sorted|explained|resolved|closed)|"
+    r"sorted it out|closed years|healed|previously)\b"
 )
-_CLAUSE_BREAKS = frozenset({".", "!", "?", ";", "but", "though", "although", ",", "-"})
+# Words that end the clause a negator governs: "no one came and he lay on the floor" negates
+# the coming, not the lying.
+_CLAUSE_BREAKS = frozenset(
+    {".", "!", "?", ";", ",", "-", "but", "though", "although", "and", "so", "because", "when", "then",
+     "until", "while", "after"}
+)
 
 
-
-
+CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys([*HARM_RULES, *NEGATED_RULES]))
 # The prefilter of the safeguarding flag: a text holding no rule's anchor cannot match a rule.
-CUES = prefilter(_HARM_RULES + _NEGLECT_RULES)
+CUES = prefilter([r for rules in (*HARM_RULES.values(), *NEGATED_RULES.values()) for r in rules])
 
 
 @dataclass(frozen=True)
 class SafeguardingMatch:
-    """One rule that matched: its span in tokens, the matched text and whether it stands."""
+    """One rule that matched: its category, its span in tokens, the matched text and whether it stands."""
 
     rule: str
+    category: str
     start: int
     end: int
     text: str
     cancelled_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the rules read in one comment.
+
+    Attributes
+    ----------
+    categories : tuple of str
+        The categories (of ``CATEGORIES``) of the rules that stand, in the order found; empty
+        when none does.
+    words : tuple of str
+        The words of the rules that stand, for the urgent team's triage.
+    reassured : bool
+        No rule stands, and the comment reassures: a harm it mentions is negated, idiomatic,
+        hypothetical or settled history, it tells of settled history, or it says the person felt
+        safe or agreed to a relative's help.
+    """
+
+    categories: tuple[str, ...]
+    words: tuple[str, ...]
+    reassured: bool
 
 
 # Distinct tokens the safeguarding matcher remembers before it starts afresh.
@@ -122,18 +301,28 @@ class SafeguardingRules:
     Examples
     --------
     >>> rules = SafeguardingRules()
-    >>> rules.flag("He was left on the floor for hours after she fell")  # doctest: +SKIP
-    True
+    >>> rules.assess("He was left on the floor for hours after she fell").categories  # doctest: +SKIP
+    ('neglect',)
     """
 
-    def __init__(self, *, harm=_HARM_RULES, neglect=_NEGLECT_RULES, idioms=_IDIOMS):
-        self.harm = tuple(harm)
-        self.neglect = tuple(neglect)
-        self.idioms = tuple(idioms)
+    def __init__(self, *, harm=HARM_RULES, negated=NEGATED_RULES, benign=BENIGN, reassurance=REASSURANCE):
+        self.harm = {category: tuple(rules) for category, rules in harm.items()}
+        self.negated = {category: tuple(rules) for category, rules in negated.items()}
+        self.benign = tuple(benign)
+        self.reassurance = tuple(reassurance)
         self._built = None
 
     def __getstate__(self):
-        return {"harm": self.harm, "neglect": self.neglect, "idioms": self.idioms, "_built": None}
+        return {**self.__dict__, "_built": None}
+
+    def _entries(self) -> dict[str, list[tuple[str | None, str]]]:
+        """Each kind's (category, rule) pairs; a matcher key is the kind and an index into them."""
+        return {
+            "harm": [(c, r) for c, rules in self.harm.items() for r in rules],
+            "negated": [(c, r) for c, rules in self.negated.items() for r in rules],
+            "benign": [(None, r) for r in self.benign],
+            "reassurance": [(None, r) for r in self.reassurance],
+        }
 
     def _build(self):
         import spacy
@@ -141,7 +330,8 @@ class SafeguardingRules:
         from spacy.tokens import Doc
 
         nlp = spacy.blank("en")
-        stems = stems_of(self.harm + self.neglect + self.idioms)
+        entries = self._entries()
+        stems = stems_of(rule for pairs in entries.values() for _, rule in pairs)
         longest = max(map(len, stems))
         # Matcher's cost grows with its number of patterns at every token; PhraseMatcher's does
         # not, so only the rules with wildcards, negators or optional words go to the Matcher.
@@ -149,9 +339,11 @@ class SafeguardingRules:
         # A doc holding none of a Matcher's rules' key words skips that Matcher (most docs); the
         # rules with a negator go to their own, which a doc without a negator skips too.
         matchers = {negated: (Matcher(nlp.vocab), set()) for negated in (False, True)}
-        for kind, rules in (("harm", self.harm), ("neglect", self.neglect), ("idiom", self.idioms)):
-            for i, rule in enumerate(rules):
-                if is_phrase_rule(rule):
+        for kind, pairs in entries.items():
+            for i, (_, rule) in enumerate(pairs):
+                # PhraseMatcher compares NORMs, where "killer" is the stem "kill": the phrases
+                # that cancel or reassure must match their words exactly, so the Matcher takes them.
+                if is_phrase_rule(rule) and kind in ("harm", "negated"):
                     docs = [Doc(nlp.vocab, words=words) for words in phrases_of(rule)]
                     for doc in docs:
                         mark_stems(doc, stems, longest, {})
@@ -159,58 +351,74 @@ class SafeguardingRules:
                 else:
                     matcher, gate = matchers["NEG" in rule.split()]
                     matcher.add(f"{kind}:{i}", rule_patterns(rule, stems))
-                    gate |= key_words(rule)
+                    gate |= {stem_norm(word, word, stems, longest) for word in key_words(rule)}
         gated = [(matcher, frozenset(gate), negated) for negated, (matcher, gate) in matchers.items()]
-        self._built = (nlp, gated, phrases, stems, longest, {})
+        self._built = (nlp, gated, phrases, stems, longest, {}, entries)
         return self._built
 
-    def matches(self, text: str) -> list[SafeguardingMatch]:
-        """Every rule match in ``text``, with ``cancelled_by`` set where negation or context cancels it."""
-        nlp, matchers, phrases, stems, longest, norm_cache = self._built or self._build()
+    def _hits(self, text: str):
+        """The doc of ``text`` and every (kind, category, rule, start, end) that matched in it."""
+        nlp, matchers, phrases, stems, longest, norm_cache, entries = self._built or self._build()
         # Every new token adds to spaCy's string store and the norm cache: start afresh now and
         # then, so that memory stays flat over millions of comments.
         if len(norm_cache) > _NORM_CACHE_SIZE:
-            nlp, matchers, phrases, stems, longest, norm_cache = self._build()
+            nlp, matchers, phrases, stems, longest, norm_cache, entries = self._build()
         doc = nlp.make_doc(text)
         norms = mark_stems(doc, stems, longest, norm_cache)
-        found = []
-        idioms = []
-        hits = list(phrases(doc))
+        found = list(phrases(doc))
         for matcher, gate, negated in matchers:
             if not gate.isdisjoint(norms) and not (negated and NEGATORS.isdisjoint(norms)):
-                hits += matcher(doc)
-        for match_id, start, end in hits:
+                found += matcher(doc)
+        hits = []
+        for match_id, start, end in found:
             kind, index = nlp.vocab.strings[match_id].split(":")
-            if kind == "idiom":
-                idioms.append((start, end))
-                continue
-            rule = (self.harm if kind == "harm" else self.neglect)[int(index)]
-            found.append((kind, rule, start, end))
-        results = []
-        for kind, rule, start, end in found:
-            reason = None
-            if kind == "harm":
-                reason = _harm_cancelled(doc, start, end, idioms)
-            results.append(SafeguardingMatch(rule, start, end, doc[start:end].text, reason))
-        return results
+            category, rule = entries[kind][int(index)]
+            hits.append((kind, category, rule, start, end))
+        return doc, hits
+
+    def _read(self, text: str) -> tuple[list[SafeguardingMatch], bool]:
+        """The harm and negated-care matches of ``text``, and whether it holds a reassurance."""
+        doc, hits = self._hits(text)
+        benign = [(start, end) for kind, _, _, start, end in hits if kind == "benign"]
+        matches = [
+            SafeguardingMatch(
+                rule, category, start, end, doc[start:end].text,
+                _harm_cancelled(doc, start, end, benign) if kind == "harm" else None,
+            )
+            for kind, category, rule, start, end in sorted(hits, key=lambda h: h[3])
+            if kind in ("harm", "negated")
+        ]
+        return matches, any(kind == "reassurance" for kind, *_ in hits)
+
+    def matches(self, text: str) -> list[SafeguardingMatch]:
+        """Every rule match in ``text``, with ``cancelled_by`` set where negation or context cancels it."""
+        return self._read(text)[0]
+
+    def assess(self, text: str) -> Assessment:
+        """What the rules read in ``text``: the categories and words that stand, or whether it reassures."""
+        matches, reassurance = self._read(text)
+        standing = [m for m in matches if m.cancelled_by is None]
+        return Assessment(
+            categories=tuple(dict.fromkeys(m.category for m in standing)),
+            words=tuple(dict.fromkeys(m.text for m in standing)),
+            reassured=not standing and (reassurance or bool(matches) or bool(_RESOLVED.search(text.lower()))),
+        )
 
     def flag(self, text: str) -> bool:
         """Whether ``text`` suggests a risk of harm to a person (no prefilter: see :func:`feedback_nlp.flags.detect_flags`)."""
         return any(m.cancelled_by is None for m in self.matches(text))
 
 
-def _harm_cancelled(doc, start: int, end: int, idioms) -> str | None:
-    """Why a harm match does not stand (idiom, negation, hypothetical, long ago), or None."""
-    if any(s < end and start < e for s, e in idioms):
+def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
+    """Why a harm match does not stand (idiom, negation, hypothetical, settled history), or None."""
+    if any(s < end and start < e for s, e in benign):
         return "idiom"
     clause_start = start
     while clause_start > 0 and doc[clause_start - 1].lower_ not in _CLAUSE_BREAKS:
         clause_start -= 1
-    window = doc[max(clause_start, start - 6):start]
-    if any(t.norm_ in NEGATORS or t.lower_ in NEGATORS for t in window):
+    if any(t.norm_ in NEGATORS or t.lower_ in NEGATORS for t in doc[clause_start:start]):
         return "negation"
-    before = doc[max(0, start - 8):start].text.lower()
-    if _HYPOTHETICAL.search(before):
+    if _HYPOTHETICAL.search(doc[max(0, start - _HYPOTHETICAL_TOKENS):start].text.lower()):
         return "hypothetical"
     sent_start = start
     while sent_start > 0 and doc[sent_start - 1].text not in {".", "!", "?"}:
@@ -218,13 +426,18 @@ def _harm_cancelled(doc, start: int, end: int, idioms) -> str | None:
     sent_end = end
     while sent_end < len(doc) and doc[sent_end].text not in {".", "!", "?"}:
         sent_end += 1
-    if _LONG_AGO.search(doc[sent_start:sent_end].text.lower()):
+    if _RESOLVED.search(doc[sent_start:sent_end].text.lower()):
         return "long_ago"
     return None
 
 
 # One instance, shared by every call; its matchers are built on first use.
 RULES = SafeguardingRules()
+
+
+def assess(text: str) -> Assessment:
+    """What the safeguarding rules read in one comment (see :class:`Assessment`)."""
+    return RULES.assess(text)
 
 
 def is_safeguarding(text) -> bool:

@@ -1,0 +1,79 @@
+"""Safeguarding (issue 18): the figures on the two independent sets, the categories and words a
+flag carries, and what the rules read: clause-scoped negation, exact idioms, reassurance."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from feedback_nlp import load
+from feedback_nlp.flags import CATEGORIES, CommentFlags, assess, is_safeguarding, read_flags
+from feedback_nlp.tagging import MODEL_CATEGORY, _decide_safeguarding
+
+from .conftest import DEFAULT_MODEL, REPO
+
+EVAL = REPO / "data" / "eval"
+
+
+@pytest.fixture(scope="module")
+def default():
+    return load(DEFAULT_MODEL)
+
+
+# Floors at the figures measured when the change landed (see data/eval/*.README.md and the
+# README): v1 was tuned on, v2 was written after the tuning and never tuned on.
+@pytest.mark.parametrize(
+    ("name", "recall", "precision"),
+    [("safeguarding_eval_v1.csv", 0.976, 0.933), ("safeguarding_eval_v2.csv", 0.929, 0.786)],
+)
+def test_the_flag_holds_its_figures_on_both_independent_sets(default, name, recall, precision):
+    table = pd.read_csv(EVAL / name)
+    said = np.array(["safeguarding" in tag.flags for tag in default.tag_many(table["text"].tolist())])
+    truth = table["label"].to_numpy() == 1
+    assert (said & truth).sum() / truth.sum() >= recall - 1e-9
+    assert (said & truth).sum() / said.sum() >= precision - 1e-9
+
+
+def test_a_flag_names_its_category_and_with_explain_the_words_that_raised_it(default):
+    [tag] = default.tag_many(["He reads my texts every night and I'm frightened of him."], explain=True)
+    assert "safeguarding" in tag.flags and tag.review_reasons[0] == "safeguarding:domestic_abuse"
+    assert "reads my texts" in tag.evidence["safeguarding"]
+    frame = default.tag_frame(pd.DataFrame({"comment": ["I keep cutting my arms since the diagnosis."]}), "comment", explain=True)
+    assert frame.loc[0, "review_reasons"].startswith("safeguarding:self_harm")
+    assert "safeguarding: cutting my arms" in frame.loc[0, "evidence"]
+
+
+def test_the_head_alone_raises_the_flag_unless_the_comment_reassures():
+    texts = ["Everything feels grey and pointless lately.", "I felt completely safe on the ward at night."]
+    found = read_flags(texts)
+    flags, categories = _decide_safeguarding(texts, found, np.array([True, True]))
+    assert flags == [("safeguarding",), ()] and categories == [(MODEL_CATEGORY,), ()]
+    # Without the head's word nothing is flagged; a standing rule needs no head.
+    assert _decide_safeguarding(texts, found, np.array([False, False]))[0] == [(), ()]
+    ruled = ["He locked her in the bedroom again."]
+    assert _decide_safeguarding(ruled, read_flags(ruled), np.array([False]))[1] == [("physical_abuse",)]
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        # A negator governs its own clause, however far back in it ...
+        ("At no point in the whole week did anyone leave my father lying in a soiled bed.", False),
+        # ... and not the next clause.
+        ("No one came when he fell and he was lying on the floor for an hour.", True),
+        # An idiom is matched on its exact words: "killer" no longer cancels every "kill".
+        ("He said he would kill me if I told the nurse.", True),
+        ("I'd kill for a decent cup of tea on that ward.", False),
+        ("The radiotherapy nearly killed me but I am through it now.", False),
+        # Settled history is not a current risk.
+        ("I self-harmed as a student, long since recovered, and the nurse was kind about my scars.", False),
+    ],
+)
+def test_what_the_rules_read(text, flagged):
+    assert is_safeguarding(text) is flagged
+
+
+def test_every_category_is_one_the_review_reason_can_name():
+    assessment = assess("My son takes my pension and my bank card, and he hit me last week.")
+    assert set(assessment.categories) <= set(CATEGORIES) and {"financial_abuse", "physical_abuse"} <= set(assessment.categories)
+    assert not assessment.reassured and "hit me" in assessment.words
+    assert isinstance(read_flags([None])[0], CommentFlags) and read_flags([None])[0].flags == ()
