@@ -69,7 +69,13 @@ def _column_choice(value: str) -> str | None:
 def _train(args) -> int:
     config = TrainingConfig(seed=args.seed, cv_folds=args.cv_folds, embeddings=args.embeddings)
     tagger = train_files(
-        args.data, args.out, format=args.format, config=config, progress=True, overwrite=args.overwrite
+        args.data,
+        args.out,
+        format=args.format,
+        config=config,
+        progress=True,
+        overwrite=args.overwrite,
+        safeguarding_data=args.safeguarding_data,
     )
     cv = tagger.card["cv_metrics"]
     if cv:
@@ -170,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="model folder to write (a new or empty folder)")
     train.add_argument(
         "--overwrite", action="store_true", help="replace an existing model folder at --out"
+    )
+    train.add_argument(
+        "--safeguarding-data",
+        help="CSV of comments labelled for safeguarding only (text, safeguarding 0/1) that the "
+        "model's safeguarding head also learns from",
     )
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument(

@@ -89,6 +89,40 @@ def read_corpus(path: str | PathLike, format: str = "auto") -> pd.DataFrame:
     return table
 
 
+def read_safeguarding_examples(path: str | PathLike) -> pd.DataFrame:
+    """Read comments labelled for safeguarding only, for the model's safeguarding head.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A CSV with columns ``text`` and ``safeguarding`` (``1`` escalate, ``0`` not); other
+        columns (such as ``category``) are kept and not used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every row, in file order: ``text`` (str) and ``safeguarding`` (bool), the rest as read.
+        ``attrs`` holds the ``source`` path.
+
+    Raises
+    ------
+    CorpusError
+        The file cannot be read, lacks a column, or a label is not 0 or 1 (naming row and column).
+    """
+    raw = _read_csv(path)
+    missing = [c for c in ("text", "safeguarding") if c not in raw.columns]
+    if missing:
+        raise CorpusError(path, f"missing column(s) {missing}; found {list(raw.columns)}")
+    bad = ~raw["safeguarding"].str.strip().isin(["0", "1"])
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        value = raw["safeguarding"].iloc[row]
+        raise CorpusError(path, f"{value!r} is not 0 or 1", row=row + 2, column="safeguarding")
+    table = raw.assign(safeguarding=raw["safeguarding"].str.strip() == "1")
+    table.attrs.update(source=str(path))
+    return table
+
+
 def _read_csv(path) -> pd.DataFrame:
     try:
         # UTF-8 or Windows-1252, found as tagging finds it, so a file that tags also trains.

@@ -127,7 +127,7 @@ class CommentModel(BaseEstimator):
         self.rating_features = rating_features
         self.random_state = random_state
 
-    def fit(self, texts, themes, sentiment, questions=None, safeguarding=None, ratings=None):
+    def fit(self, texts, themes, sentiment, questions=None, safeguarding=None, ratings=None, safeguarding_examples=None):
         """Fit the features and the heads.
 
         Parameters
@@ -143,6 +143,10 @@ class CommentModel(BaseEstimator):
         safeguarding : sequence of bool, optional
             Whether each comment carries the safeguarding flag; without it, or with too few
             flagged comments, there is no safeguarding head (the rules still flag).
+        safeguarding_examples : (sequence of str, sequence of bool), optional
+            More comments, labelled for safeguarding only (varied disclosures and hard
+            negatives), that the safeguarding head learns from beside ``safeguarding``. The
+            features are fitted without them and the theme and sentiment heads never see them.
         ratings : sequence of str or None, optional
             The survey rating each comment explains, normalised as
             :func:`feedback_nlp.ratings.normalise_ratings` gives it (``read_corpus`` does); the
@@ -190,6 +194,12 @@ class CommentModel(BaseEstimator):
         self.sentiment_order_ = np.array(
             [list(self.sentiment_.classes_).index(s) for s in SENTIMENTS]
         )
+        if safeguarding_examples is not None:
+            extra_texts, extra_flagged = (np.asarray(v, dtype=object) for v in safeguarding_examples)
+            extra = self.features_.transform(np.column_stack([extra_texts, question_kinds(None, len(extra_texts))]))
+            flagged = np.zeros(len(texts), bool) if safeguarding is None else np.asarray(safeguarding, dtype=bool)
+            X = sp.vstack([X, self._joined(extra, extra_texts)], format="csr")
+            safeguarding = np.concatenate([flagged, extra_flagged.astype(bool)])
         self.safeguarding_, self.safeguarding_threshold_ = self._fit_safeguarding(X, safeguarding)
         return self
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .corpus import CORPUS_COLUMNS, read_corpus
+from .corpus import CORPUS_COLUMNS, read_corpus, read_safeguarding_examples
 from .embeddings import ENCODERS, check_encoder, encoder_versions
 from .exceptions import CorpusError
 from .metrics import Scores, score
@@ -80,6 +80,11 @@ class TrainingConfig:
             rating_features=self.rating_features,
             random_state=self.seed,
         )
+
+
+def _source(path, table: pd.DataFrame) -> dict:
+    """How the model card names a file it was trained on: path, rows and sha256."""
+    return {"path": Path(path).as_posix(), "rows": len(table), "sha256": sha256_file(path)}
 
 
 def _check_corpus(corpus: pd.DataFrame, folds: int) -> pd.DataFrame:
@@ -160,6 +165,7 @@ def train(
     *,
     sources: Sequence[dict] = (),
     progress: bool = False,
+    safeguarding_examples: pd.DataFrame | None = None,
 ) -> Tagger:
     """Train the theme and sentiment model on a labelled corpus.
 
@@ -176,6 +182,10 @@ def train(
         ``sha256``, ``rows``); :func:`train_files` fills it in.
     progress : bool
         Show progress on stderr.
+    safeguarding_examples : pandas.DataFrame, optional
+        Comments labelled for safeguarding only, from :func:`read_safeguarding_examples`, that
+        the safeguarding head learns from too (see :meth:`CommentModel.fit`); its ``attrs``
+        source is recorded in the model card.
 
     Returns
     -------
@@ -206,9 +216,15 @@ def train(
         usable["question"],
         flagged,
         normalise_ratings(usable["rating"]),
+        safeguarding_examples=None
+        if safeguarding_examples is None
+        else (safeguarding_examples["text"], safeguarding_examples["safeguarding"]),
     )
     card = {
         "training_data": list(sources),
+        "safeguarding_data": None
+        if safeguarding_examples is None
+        else _source(safeguarding_examples.attrs["source"], safeguarding_examples),
         "training_rows": {
             "total": len(corpus),
             "used": len(usable),
@@ -216,6 +232,12 @@ def train(
             "with_sentiment": int(usable["sentiment"].isin(SENTIMENTS).sum()),
             "per_theme": {t: int(usable[t].sum()) for t in THEME_IDS},
             "safeguarding": int(flagged.sum()),
+            "safeguarding_examples": None
+            if safeguarding_examples is None
+            else {
+                "flagged": int(safeguarding_examples["safeguarding"].sum()),
+                "not_flagged": int((~safeguarding_examples["safeguarding"]).sum()),
+            },
         },
         "config": asdict(config),
         "embeddings": embeddings,
@@ -242,12 +264,15 @@ def train_files(
     config: TrainingConfig = TrainingConfig(),
     progress: bool = False,
     overwrite: bool = False,
+    safeguarding_data: str | PathLike | None = None,
 ) -> Tagger:
     """Read labelled files, train on all of them together, and save the model folder ``out``.
 
     Each file's path, format, row count and sha256 go into the model card, so that a model can
     be traced to (and checked against) the exact data it was trained on. ``out`` is checked
     before any training: an existing non-empty folder is replaced only with ``overwrite``.
+    ``safeguarding_data``, a CSV of comments labelled for safeguarding only (``text``,
+    ``safeguarding``), is also learnt by the safeguarding head and recorded in the card.
 
     Returns
     -------
@@ -264,18 +289,14 @@ def train_files(
     if not paths:
         raise ValueError("give at least one labelled file to train on")
     check_model_folder(out, overwrite=overwrite)
-    tables, sources = [], []
-    for path in paths:
-        table = read_corpus(path, format=format)
-        tables.append(table)
-        sources.append(
-            {
-                "path": Path(path).as_posix(),
-                "format": table.attrs["format"],
-                "rows": len(table),
-                "sha256": sha256_file(path),
-            }
-        )
-    tagger = train(pd.concat(tables, ignore_index=True), config, sources=sources, progress=progress)
+    tables = [read_corpus(path, format=format) for path in paths]
+    sources = [
+        {"path": Path(path).as_posix(), "format": table.attrs["format"], **_source(path, table)}
+        for path, table in zip(paths, tables)
+    ]
+    examples = None if safeguarding_data is None else read_safeguarding_examples(safeguarding_data)
+    tagger = train(
+        pd.concat(tables, ignore_index=True), config, sources=sources, progress=progress, safeguarding_examples=examples
+    )
     tagger.save(out, overwrite=overwrite)
     return tagger

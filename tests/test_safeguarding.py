@@ -77,3 +77,28 @@ def test_every_category_is_one_the_review_reason_can_name():
     assert set(assessment.categories) <= set(CATEGORIES) and {"financial_abuse", "physical_abuse"} <= set(assessment.categories)
     assert not assessment.reassured and "hit me" in assessment.words
     assert isinstance(read_flags([None])[0], CommentFlags) and read_flags([None])[0].flags == ()
+
+
+def test_the_head_learns_from_examples_labelled_for_safeguarding_only(tmp_path, small_corpus):
+    from feedback_nlp import TrainingConfig, train
+    from feedback_nlp.corpus import read_safeguarding_examples
+    from feedback_nlp.exceptions import CorpusError
+
+    path = tmp_path / "examples.csv"
+    disclosures = [f"he {verb} me again last night and I am scared to go home" for verb in ("hit", "kicked", "choked")]
+    calm = [f"the {thing} was lovely and the staff were kind" for thing in ("ward", "clinic", "food")]
+    pd.DataFrame({"text": disclosures * 10 + calm * 10, "safeguarding": [1] * 30 + [0] * 30}).to_csv(path, index=False)
+    examples = read_safeguarding_examples(path)
+    config = TrainingConfig(cv_folds=0)
+    without = train(small_corpus, config)
+    with_examples = train(small_corpus, config, safeguarding_examples=examples)
+    # Themes and sentiment never see the examples; the head does, and the card names the file.
+    probe = ["Waited four hours for my appointment", "The nurses were kind"]
+    np.testing.assert_array_equal(without.model.predict_scores(probe)[0], with_examples.model.predict_scores(probe)[0])
+    assert with_examples.card["safeguarding_data"]["rows"] == 60
+    assert with_examples.card["training_rows"]["safeguarding_examples"] == {"flagged": 30, "not_flagged": 30}
+    assert with_examples.model.safeguarding_ is not None
+
+    pd.DataFrame({"text": ["a", "b"], "safeguarding": ["1", "yes"]}).to_csv(path, index=False)
+    with pytest.raises(CorpusError, match=r"row 3, column 'safeguarding': 'yes' is not 0 or 1"):
+        read_safeguarding_examples(path)
