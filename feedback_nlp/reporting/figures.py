@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..exceptions import ColumnError, ReportError
 from ..tables import TableReader, find_text_column
@@ -23,7 +26,6 @@ PERIODS = {"month": "M", "quarter": "Q"}
 TAG_COLUMNS = ("themes", "sentiment", "flags")
 ALL = "all comments"  # the ``by`` of the counts over the whole file
 BLANK_GROUP = "(blank)"
-_THEME_PATTERN = "|".join(THEME_IDS)
 
 
 @dataclass(frozen=True)
@@ -150,14 +152,21 @@ def _check_columns(name, columns, by, date_column, column) -> str:
 
 def _themes(chunk: pd.DataFrame, name: str) -> dict[str, pd.Series]:
     """Each theme id to a boolean Series; an id the label set does not have is refused."""
-    cells = chunk["themes"].fillna("").astype(str)
-    leftover = cells.str.replace(rf"\b(?:{_THEME_PATTERN})\b", "", regex=True).str.strip("; ")
-    unknown = leftover != ""
-    if unknown.any():
-        row = unknown.idxmax()
-        raise ReportError(name, f"unknown theme in {cells[row]!r}; the themes are {list(THEME_IDS)}",
-                          row=row, column="themes")
-    return {t: cells.str.contains(rf"(?:^|;){t}(?:;|$)") for t in THEME_IDS}
+    # Split once in Arrow and compare ids: five regular expressions a row took twice as long
+    cells = pa.array(chunk["themes"].fillna("").astype(str), type=pa.string())
+    ids = pc.split_pattern(cells, ";")
+    flat, parents = pc.utf8_trim_whitespace(pc.list_flatten(ids)), pc.list_parent_indices(ids).to_numpy()
+    unknown = pc.and_(pc.not_equal(flat, ""), pc.invert(pc.is_in(flat, value_set=pa.array(THEME_IDS))))
+    if pc.any(unknown).as_py():
+        where = parents[np.flatnonzero(unknown.to_numpy(zero_copy_only=False))[0]]
+        raise ReportError(name, f"unknown theme in {cells[where].as_py()!r}; the themes are {list(THEME_IDS)}",
+                          row=int(chunk.index[where]), column="themes")
+    has = {}
+    for t in THEME_IDS:
+        mask = np.zeros(len(chunk), dtype=bool)
+        mask[parents[pc.equal(flat, t).to_numpy(zero_copy_only=False)]] = True
+        has[t] = pd.Series(mask, index=chunk.index)
+    return has
 
 
 def _sentiment(chunk: pd.DataFrame, name: str) -> pd.Series:
@@ -184,9 +193,8 @@ def _groups(values: pd.Series) -> pd.Series:
     return text.mask(text == "", BLANK_GROUP)
 
 
-def _scores(chunk: pd.DataFrame) -> dict[str, pd.Series]:
-    return {t: pd.to_numeric(chunk[f"score_{t}"], errors="coerce") if f"score_{t}" in chunk
-            else pd.Series(float("nan"), index=chunk.index) for t in THEME_IDS}
+def _scores(chunk: pd.DataFrame) -> dict[str, pd.Series | None]:
+    return {t: chunk[f"score_{t}"] if f"score_{t}" in chunk else None for t in THEME_IDS}
 
 
 def _review(chunk: pd.DataFrame) -> pd.Series:
@@ -206,12 +214,15 @@ def parse_dates(values: pd.Series, name: str, column: str) -> pd.Series:
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         return _naive(values)
-    cells = values.astype(object).where(values.notna(), "")
-    text = cells.map(lambda v: v if isinstance(v, str) else "").str.strip()
-    dated = cells.map(lambda v: not isinstance(v, str))  # Excel's datetime cells
-    parsed = pd.to_datetime(cells.where(dated), errors="coerce") if dated.any() else pd.Series(pd.NaT, index=cells.index)
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    if values.dtype == object:  # Excel's cells: dates, text, numbers
+        cells = values.where(values.notna(), "")
+        dated = cells.map(lambda v: not isinstance(v, str))
+        parsed = _naive(pd.to_datetime(cells.where(dated), errors="coerce")) if dated.any() else parsed
+        values = cells.map(lambda v: v if isinstance(v, str) else "")
+    text = values.fillna("").astype(str).str.strip()
     iso = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce", utc=True)
-    parsed = _naive(parsed).fillna(_naive(iso))
+    parsed = parsed.fillna(_naive(iso))
     missing = parsed.isna() & (text != "")
     if missing.any():
         uk = pd.to_datetime(text[missing].str.split().str[0], format="%d/%m/%Y", errors="coerce")
