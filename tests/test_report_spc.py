@@ -104,7 +104,7 @@ def test_funnel_without_overdispersion_has_binomial_limits():
 def test_funnel_adds_spiegelhalters_between_group_variance():
     # 5, 10, 20, 25 of 100 each: target 60 / 400 = 0.15; s^2 = 0.15 x 0.85 / 100 = 0.001275.
     # z^2 = 0.01 / 0.001275 = 7.843137 (twice) and 0.0025 / 0.001275 = 1.960784 (twice);
-    # phi = 19.607843 / 4 = 4.901961; I phi = 19.607843 > I - 1 = 3.
+    # phi = 19.607843 / 4 = 4.901961; I phi = 19.607843 > 7.8147, chi-squared's 95th centile on 3 df.
     # w = 1 / 0.001275 = 784.3137 each: sum(w) - sum(w^2) / sum(w) = 3137.255 - 784.314 = 2352.941;
     # tau2 = (19.607843 - 3) / 2352.941 = 0.0070583.
     # 95% at n = 100: 0.15 +/- 1.959964 x sqrt(0.001275 + 0.0070583) = 0.15 +/- 0.178919.
@@ -118,6 +118,14 @@ def test_funnel_adds_spiegelhalters_between_group_variance():
     # unadjusted, z = -2.80 and 2.80 lie beyond 1.96 but inside 3.09; adjusted, all are within
     assert unadjusted["position"].tolist() == ["below 95%", "within", "within", "above 95%"]
     assert set(points["position"]) == {"within"}
+
+
+def test_funnel_adds_nothing_when_the_spread_is_what_chance_gives():
+    # 12 and 8 of 100: target 0.1, z = +/- 0.667, phi = 0.444; I phi = 0.889 < 3.8415 (1 df), so
+    # tau2 = 0, though I phi > I - 1 = 1 would give tau2 > 0 without the test.
+    funnel, _ = spc.funnel([12, 8], [100, 100])
+    assert funnel.phi == pytest.approx(4 / 9)
+    assert funnel.tau2 == 0
 
 
 def test_funnel_does_not_show_or_judge_small_groups_but_counts_them_in_the_target():

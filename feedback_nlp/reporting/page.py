@@ -152,11 +152,17 @@ def _groups(report: Report) -> list[dict]:
                           "share": pct(r.share), "position": r.position}
                          for r in shown.sort_values("share", ascending=False).itertuples()],
                 "hidden": int((~points_["shown"]).sum()),
-                "overdispersion": f"\u03c6 = {funnel.phi:.2f}, \u03c4 = {math.sqrt(funnel.tau2):.1%}"
-                if funnel.tau2 > 0 else f"\u03c6 = {funnel.phi:.2f}, no adjustment needed",
+                "overdispersion": _overdispersion(funnel),
             })
         out.append({"by": by, "figures": figures})
     return out
+
+
+def _overdispersion(funnel: spc.Funnel) -> str:
+    if funnel.tau2 > 0:
+        return (f"the groups differ more than chance explains (\u03c6 = {funnel.phi:.2f}), so the limits "
+                f"are widened by \u03c4 = {math.sqrt(funnel.tau2):.1%}")
+    return f"the groups differ no more than chance explains (\u03c6 = {funnel.phi:.2f}): no widening"
 
 
 def _funnel_words(shown: pd.DataFrame, by: str, name: str, funnel: spc.Funnel) -> str:

@@ -10,8 +10,8 @@ Pure functions of counts, so each can be checked against a case worked by hand.
   (sigma_z). With sigma_z = 1 it is the p-chart; with equal denominators it is the XmR chart.
 - :func:`special_causes`: the Making Data Count rules, each point of a pattern marked.
 - :func:`funnel`: share per group against the number of comments, 95% and 99.8% limits around the
-  overall share, widened for overdispersion by Spiegelhalter's additive random-effects method
-  (Statistics in Medicine 2005; 24:1185-1202), with winsorised z-scores.
+  overall share, widened for overdispersion as Spiegelhalter describes (Statistics in Medicine
+  2005; 24:1185-1202): winsorised z-scores, a chi-squared test, additive random effects.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 # d2 for moving ranges of two points: sigma = mean moving range / 1.128 (Laney's sigma_z).
 D2 = 1.128
@@ -195,8 +196,8 @@ class Funnel:
     ``target +/- z * sqrt(target (1 - target) / n + tau2)``, cut to [0, 1].
 
     ``phi`` is the overdispersion factor (mean squared winsorised z-score) and ``tau2`` the
-    between-group variance added for it (0 when ``phi`` shows none, or when not adjusting);
-    ``groups`` is the number of groups they were estimated from.
+    between-group variance added for it (0 when the test finds no overdispersion, or when not
+    adjusting); ``groups`` is the number of groups they were estimated from.
     """
 
     target: float
@@ -219,8 +220,11 @@ def funnel(events, totals, *, overdispersion: bool = True,
     share). Groups with fewer than ``min_comments`` are not judged and do not inform the
     overdispersion estimate. For the others, z = (share - target) / s with
     s = sqrt(target (1 - target) / n); the k = floor(10% x I) lowest and highest z are set to the
-    next one in (winsorised); phi = mean(z^2) over the I groups; when I x phi > I - 1 the
-    between-group variance is tau2 = (I phi - (I - 1)) / (sum(w) - sum(w^2) / sum(w)), w = 1/s^2.
+    next one in (winsorised); phi = mean(z^2) over the I groups. The groups are overdispersed when
+    I x phi passes the 95th centile of chi-squared on I - 1 degrees of freedom (with few groups the
+    estimate below is unstable, and without the test two groups with phi under 1 could get wide
+    limits); then the between-group variance is
+    tau2 = (I phi - (I - 1)) / (sum(w) - sum(w^2) / sum(w)), w = 1/s^2.
 
     Parameters
     ----------
@@ -247,7 +251,7 @@ def funnel(events, totals, *, overdispersion: bool = True,
         groups = len(z)
         phi = float(np.mean(z**2))
         w = 1 / s2
-        if overdispersion and groups * phi > groups - 1:
+        if overdispersion and groups * phi > chi2.ppf(0.95, groups - 1):
             tau2 = float((groups * phi - (groups - 1)) / (w.sum() - (w**2).sum() / w.sum()))
     result = Funnel(float(target), phi, tau2 if overdispersion else 0.0, int(shown.sum()))
     with np.errstate(invalid="ignore", divide="ignore"):
