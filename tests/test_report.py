@@ -252,3 +252,22 @@ def test_cli_says_what_is_wrong_in_one_line_and_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "missing.csv: no such file" in err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_headline_names_the_latest_periods_signals(tagged_frame, tmp_path):
+    frame = tagged_frame(1200, months=12)
+    december = frame["date"].str[5:7] == "12"
+    frame.loc[december, ["themes", "sentiment"]] = ["access", "negative"]
+    result = feedback_nlp.report(frame, tmp_path / "report.html", date_column="date")
+    latest = result.over_time.query("theme == 'access' and measure == 'share negative'").iloc[-1]
+    assert latest["signal"] == "above the upper limit" and latest["variation"] == "special cause: concern"
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert re.search(r"Signals in Dec 2025</b>[^<]*Access: share negative 100%, above the upper limit \(concern\)", page)
+
+
+def test_groups_outside_the_limits_are_named_in_words(tagged_frame, tmp_path):
+    frame = tagged_frame(800)
+    frame.loc[frame["site"] == "North", "sentiment"] = "negative"
+    feedback_nlp.report(frame, tmp_path / "report.html", by=["site"])
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert re.search(r"Outside the limits:</b>[^<]*North \(Access: above the 99.8% limit", page)

@@ -102,30 +102,42 @@ def test_funnel_without_overdispersion_has_binomial_limits():
 
 
 def test_funnel_adds_spiegelhalters_between_group_variance():
-    # 5, 10, 20, 25 of 100 each: target 60 / 400 = 0.15; s^2 = 0.15 x 0.85 / 100 = 0.001275.
-    # z^2 = 0.01 / 0.001275 = 7.843137 (twice) and 0.0025 / 0.001275 = 1.960784 (twice);
-    # phi = 19.607843 / 4 = 4.901961; I phi = 19.607843 > 7.8147, chi-squared's 95th centile on 3 df.
-    # w = 1 / 0.001275 = 784.3137 each: sum(w) - sum(w^2) / sum(w) = 3137.255 - 784.314 = 2352.941;
-    # tau2 = (19.607843 - 3) / 2352.941 = 0.0070583.
-    # 95% at n = 100: 0.15 +/- 1.959964 x sqrt(0.001275 + 0.0070583) = 0.15 +/- 0.178919.
-    funnel, points = spc.funnel([5, 10, 20, 25], [100] * 4)
-    assert funnel.phi == pytest.approx(4.901961, abs=1e-6)
-    assert funnel.tau2 == pytest.approx(0.0070583, abs=1e-7)
-    assert points["upper95"].iloc[0] == pytest.approx(0.328919, abs=1e-6)
+    # 0, 5, 5, 10, 15, 15, 20, 25, 25, 30 negative of 100 each: target 150 / 1000 = 0.15;
+    # s^2 = 0.15 x 0.85 / 100 = 0.001275, s = 0.0357071; z = -4.20, -2.80, -2.80, -1.40, 0, 0,
+    # 1.40, 2.80, 2.80, 4.20. Winsorised (k = floor(10% x 10) = 1): -4.20 -> -2.80, 4.20 -> 2.80.
+    # z^2: six of 0.01 / 0.001275 = 7.843137, two of 0.0025 / 0.001275 = 1.960784: 50.980392;
+    # phi = 5.098039; I phi = 50.98 > 16.919, chi-squared's 95th centile on 9 df.
+    # w = 1 / 0.001275 = 784.3137 each: sum(w) - sum(w^2) / sum(w) = 7843.137 - 784.314 = 7058.824;
+    # tau2 = (50.980392 - 9) / 7058.824 = 0.0059472.
+    # 95% at n = 100: 0.15 +/- 1.959964 x sqrt(0.001275 + 0.0059472) = 0.15 +/- 0.166565.
+    events = [0, 5, 5, 10, 15, 15, 20, 25, 25, 30]
+    funnel, points = spc.funnel(events, [100] * 10)
+    assert funnel.phi == pytest.approx(5.098039, abs=1e-6)
+    assert funnel.tau2 == pytest.approx(0.0059472, abs=1e-7)
+    assert points["upper95"].iloc[0] == pytest.approx(0.316565, abs=1e-6)
     assert points["lower95"].iloc[0] == 0
-    plain, unadjusted = spc.funnel([5, 10, 20, 25], [100] * 4, overdispersion=False)
-    assert plain.tau2 == 0
-    # unadjusted, z = -2.80 and 2.80 lie beyond 1.96 but inside 3.09; adjusted, all are within
-    assert unadjusted["position"].tolist() == ["below 95%", "within", "within", "above 95%"]
     assert set(points["position"]) == {"within"}
+    # unadjusted: 0.15 +/- 3.090232 x 0.0357071 = 0.15 +/- 0.110344, so 0 and 0.30 are outside
+    _, unadjusted = spc.funnel(events, [100] * 10, overdispersion=False)
+    assert unadjusted["position"].tolist() == ["below 99.8%", "below 95%", "below 95%", *["within"] * 4,
+                                               "above 95%", "above 95%", "above 99.8%"]
+
+
+def test_funnel_with_fewer_than_ten_groups_keeps_plain_limits():
+    # one site at 100% negative among four: phi is large, but widening for it would hide that site
+    funnel, points = spc.funnel([100, 30, 30, 30], [100] * 4)
+    assert funnel.phi > 10 and funnel.tau2 == 0
+    assert points["position"].iloc[0] == "above 99.8%"
 
 
 def test_funnel_adds_nothing_when_the_spread_is_what_chance_gives():
-    # 12 and 8 of 100: target 0.1, z = +/- 0.667, phi = 0.444; I phi = 0.889 < 3.8415 (1 df), so
-    # tau2 = 0, though I phi > I - 1 = 1 would give tau2 > 0 without the test.
-    funnel, _ = spc.funnel([12, 8], [100, 100])
-    assert funnel.phi == pytest.approx(4 / 9)
+    # 13 and 7 of 100, five times each: target 0.1, s = 0.03, z = +/- 1, phi = 1; I phi = 10 is over
+    # I - 1 = 9 (the estimate alone would widen) but under 16.919 (chi-squared, 9 df): not widened.
+    # 14 and 6: z = +/- 1.333, phi = 1.778, I phi = 17.78 > 16.919: widened.
+    funnel, _ = spc.funnel([13, 7] * 5, [100] * 10)
+    assert funnel.phi == pytest.approx(1)
     assert funnel.tau2 == 0
+    assert spc.funnel([14, 6] * 5, [100] * 10)[0].tau2 > 0
 
 
 def test_funnel_does_not_show_or_judge_small_groups_but_counts_them_in_the_target():

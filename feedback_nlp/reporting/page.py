@@ -33,7 +33,8 @@ def write_page(report: Report, path: Path) -> None:
 def render(report: Report) -> str:
     """The report's page as HTML text."""
     return _ENV.get_template("report.html.j2").render(
-        report=report, span=_span(report), headline=_headline(report), themes=_themes(report),
+        report=report, span=_span(report), headline=_headline(report), signals=_signals(report),
+        themes=_themes(report),
         groups=_groups(report), quotes=_quotes(report), actions=_actions(report),
         period_word=report.period, min_group=spc.MIN_GROUP_COMMENTS, theme_names=THEME_NAMES,
     )
@@ -80,6 +81,14 @@ def _negative_change(row) -> str:
     if min(row.comments, row.previous_comments) >= spc.MIN_GROUP_COMMENTS:
         return points(row.change_share_negative)
     return "\u2013" if pd.isna(row.previous_comments) else "too few to say"
+
+
+def _signals(report: Report) -> list[str]:
+    """The latest period's special causes, a sentence each, for the headline."""
+    latest = report.over_time[(report.over_time["period"] == report.latest) & (report.over_time["signal"] != "")]
+    return [f"{THEME_NAMES[r.theme].split(':')[0]}: {'share negative' if r.measure == 'share negative' else 'number of comments'} "
+            f"{pct(r.value) if r.measure == 'share negative' else f'{r.value:,.0f}'}, {r.signal} "
+            f"({r.variation.split(': ')[1]})" for r in latest.itertuples()]
 
 
 def _themes(report: Report) -> list[dict]:
@@ -154,11 +163,17 @@ def _groups(report: Report) -> list[dict]:
                 "hidden": int((~points_["shown"]).sum()),
                 "overdispersion": _overdispersion(funnel),
             })
-        out.append({"by": by, "figures": figures})
+        outside = frame[frame["shown"] & (frame["position"] != "within")]
+        summary = [f"{r.group} ({THEME_NAMES[r.theme].split(':')[0]}: {r.position.split()[0]} the "
+                   f"{r.position.split()[1]} limit, {pct(r.share)} negative)" for r in outside.itertuples()]
+        out.append({"by": by, "figures": figures, "outside": summary})
     return out
 
 
 def _overdispersion(funnel: spc.Funnel) -> str:
+    if funnel.groups < spc.MIN_GROUPS_OVERDISPERSION:
+        return (f"with {funnel.groups} groups (fewer than {spc.MIN_GROUPS_OVERDISPERSION}) it cannot be "
+                "estimated safely, so the limits are the plain ones")
     if funnel.tau2 > 0:
         return (f"the groups differ more than chance explains (\u03c6 = {funnel.phi:.2f}), so the limits "
                 f"are widened by \u03c4 = {math.sqrt(funnel.tau2):.1%}")

@@ -36,8 +36,11 @@ Z998 = 3.090232
 MIN_GROUP_COMMENTS = 20
 # Making Data Count: a run of 7 points on one side of the mean, or 7 rising or falling.
 RUN = 7
-# Spiegelhalter winsorises the top and bottom 10% of z-scores before estimating overdispersion.
+# Spiegelhalter winsorises the top and bottom 10% of z-scores before estimating overdispersion;
+# with fewer than 10 groups nothing is trimmed and one extreme group inflates the estimate until
+# its own limits hide it, so fewer groups get plain limits.
 WINSOR = 0.10
+MIN_GROUPS_OVERDISPERSION = 10
 
 # Variation of a point, as Making Data Count colours it.
 COMMON = "common cause"
@@ -220,11 +223,12 @@ def funnel(events, totals, *, overdispersion: bool = True,
     share). Groups with fewer than ``min_comments`` are not judged and do not inform the
     overdispersion estimate. For the others, z = (share - target) / s with
     s = sqrt(target (1 - target) / n); the k = floor(10% x I) lowest and highest z are set to the
-    next one in (winsorised); phi = mean(z^2) over the I groups. The groups are overdispersed when
-    I x phi passes the 95th centile of chi-squared on I - 1 degrees of freedom (with few groups the
-    estimate below is unstable, and without the test two groups with phi under 1 could get wide
-    limits); then the between-group variance is
-    tau2 = (I phi - (I - 1)) / (sum(w) - sum(w^2) / sum(w)), w = 1/s^2.
+    next one in (winsorised); phi = mean(z^2) over the I groups. With at least 10 groups,
+    they are overdispersed when I x phi passes the 95th centile of chi-squared on I - 1 degrees of
+    freedom (without the test, groups with phi under 1 could get wider limits), and then the
+    between-group variance is tau2 = (I phi - (I - 1)) / (sum(w) - sum(w^2) / sum(w)), w = 1/s^2.
+    With fewer groups the limits are plain: nothing is winsorised, and one extreme group would
+    widen its own limits until they hid it.
 
     Parameters
     ----------
@@ -251,7 +255,8 @@ def funnel(events, totals, *, overdispersion: bool = True,
         groups = len(z)
         phi = float(np.mean(z**2))
         w = 1 / s2
-        if overdispersion and groups * phi > chi2.ppf(0.95, groups - 1):
+        if (overdispersion and groups >= MIN_GROUPS_OVERDISPERSION
+                and groups * phi > chi2.ppf(0.95, groups - 1)):
             tau2 = float((groups * phi - (groups - 1)) / (w.sum() - (w**2).sum() / w.sum()))
     result = Funnel(float(target), phi, tau2 if overdispersion else 0.0, int(shown.sum()))
     with np.errstate(invalid="ignore", divide="ignore"):
