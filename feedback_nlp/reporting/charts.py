@@ -18,7 +18,7 @@ from markupsafe import Markup
 from . import spc
 
 # Okabe & Ito (2008): distinguishable with any common colour vision deficiency.
-BLUE, VERMILION, PURPLE, GREY, INK = "#0072B2", "#D55E00", "#CC79A7", "#6b6b6b", "#222222"
+BLUE, VERMILION, PURPLE, GREY = "#0072B2", "#D55E00", "#CC79A7", "#6b6b6b"
 # Making Data Count colours special causes by meaning: improvement blue, concern orange (here
 # the palette's vermilion), neither way better purple; each with its own shape.
 MARKERS = {
@@ -140,6 +140,12 @@ def _polyline(xs, values, plot: _Plot, kind: str) -> str:
             current.append(f"{x:.1f},{plot.y(min(v, plot.top)):.1f}")
     segments.append(current)
     return "".join(f'<polyline points="{" ".join(s)}" class="{kind}"/>' for s in segments if len(s) > 1)
+
+
+def legend_marker(variation: str) -> Markup:
+    """The charts' marker for ``variation`` (:data:`~feedback_nlp.reporting.spc.COMMON`, ...), drawn
+    alone for a legend."""
+    return Markup(f'<svg viewBox="0 0 14 14">{_marker(7, 7, variation)}</svg>')
 
 
 def _marker(x: float, y: float, variation: str) -> str:

@@ -36,7 +36,7 @@ def render(report: Report) -> str:
         report=report, span=_span(report), headline=_headline(report), signals=_signals(report),
         themes=_themes(report),
         groups=_groups(report), quotes=_quotes(report), actions=_actions(report),
-        period_word=report.period, min_group=spc.MIN_GROUP_COMMENTS, theme_names=THEME_NAMES,
+        period_word=report.period, min_group=spc.MIN_GROUP_COMMENTS, marker=charts.legend_marker, spc=spc,
     )
 
 
