@@ -7,7 +7,8 @@ Quick start::
     tags[0].themes      # ('confidence_and_trust', 'access')
 
 For control, load a model once with :func:`load` and use the :class:`Tagger`; route tags to
-teams with :func:`load_routes`; quote comments safely with :func:`redact`.
+teams with :func:`load_routes`; quote comments safely with :func:`redact`; turn a tagged file
+into a board's report with :func:`report`.
 """
 
 from importlib import metadata as _metadata
@@ -27,10 +28,12 @@ from .exceptions import (
     ModelError,
     OutputFileError,
     RatingError,
+    ReportError,
     RoutesError,
 )
 from .flags import redact
 from .metrics import Scores
+from .reporting import Report, report
 from .routing import Route, Router, load_routes
 from .tagging import Tag, Tagger, load, tag
 from .themes import FLAGS, SENTIMENTS, THEME_IDS, THEMES, Theme
@@ -49,6 +52,8 @@ __all__ = [
     "ModelError",
     "OutputFileError",
     "RatingError",
+    "Report",
+    "ReportError",
     "Route",
     "Router",
     "RoutesError",
@@ -62,6 +67,7 @@ __all__ = [
     "load_routes",
     "read_corpus",
     "redact",
+    "report",
     "tag",
     "train",
     "train_files",

@@ -193,6 +193,36 @@ def synthetic_survey(rows: int, corpus: pd.DataFrame, *, seed: int = 0) -> pd.Da
     )
 
 
+def synthetic_tagged(rows: int, corpus: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """A reproducible file as ``feedback-nlp tag`` writes it, for the report's speed benchmark.
+
+    Each row is a ``corpus`` comment with its labels as the tags (scores above 0.5 for its
+    themes), a date in 2024-2025, and one of eight sites and five services (unequal sizes).
+    """
+    rng = np.random.default_rng(seed)
+    picks = corpus.iloc[rng.integers(0, len(corpus), size=rows)].reset_index(drop=True)
+    has = picks[list(THEME_IDS)].to_numpy(dtype=bool)
+    days = pd.date_range("2024-01-01", "2025-12-31").strftime("%Y-%m-%d").to_numpy()
+    sites = [f"Site {chr(65 + i)}" for i in range(8)]
+    frame = pd.DataFrame({
+        "respondent_id": [f"R{i:07d}" for i in range(rows)],
+        "date": days[rng.integers(0, len(days), size=rows)],
+        "site": rng.choice(sites, size=rows, p=np.array([8, 7, 6, 5, 4, 3, 2, 1]) / 36),
+        "service": rng.choice(["Chemotherapy", "Radiotherapy", "Surgery", "Outpatients", "Palliative care"],
+                              size=rows),
+        "question": picks["question"], "comment": picks["text"],
+        "themes": [";".join(t for t, on in zip(THEME_IDS, row) if on) for row in has],
+        "sentiment": picks["sentiment"],
+    })
+    scores = np.where(has, rng.uniform(0.5, 1, has.shape), rng.uniform(0, 0.5, has.shape)).round(4)
+    for i, theme in enumerate(THEME_IDS):
+        frame[f"score_{theme}"] = scores[:, i]
+    frame["flags"] = picks["flags"].fillna("")
+    frame["needs_review"] = frame["flags"].str.contains("safeguarding")
+    frame["review_reasons"] = np.where(frame["needs_review"], "safeguarding", "")
+    return frame
+
+
 def run_measured(command: list[str], *, poll_seconds: float = 1.0) -> tuple[float, int]:
     """Run a command; return its wall time and the peak memory of its process tree.
 

@@ -1,4 +1,4 @@
-"""The ``feedback-nlp`` command: tag, train and evaluate. Each command calls one library function.
+"""The ``feedback-nlp`` command: tag, report, train and evaluate. Each command calls one library function.
 
 Exit codes: 0 done; 2 a problem with the input, the output, a model folder or the arguments,
 said in one line naming the file; 130 stopped by Ctrl-C, 143 by SIGTERM (nothing left behind).
@@ -18,6 +18,8 @@ from .batch import CHUNK_ROWS, tag_file
 from .corpus import FORMATS, read_corpus
 from .embeddings import ENCODERS
 from .exceptions import FeedbackNLPError
+from .reporting import DEFAULT_TITLE, report
+from .reporting.figures import PERIODS
 from .routing import load_routes
 from .tables import DELIMITERS, ENCODINGS
 from .tagging import REVIEW_MARGIN, load
@@ -64,6 +66,17 @@ def _tag(args) -> int:
 def _column_choice(value: str) -> str | None:
     """``--question-column``/``--rating-column``: "auto" finds it, "none" uses none."""
     return None if value == "none" else value
+
+
+def _report(args) -> int:
+    figures = report(
+        args.input, args.output, by=args.by, date_column=args.date_column, period=args.period,
+        actions=args.actions, title=args.title, tables=args.tables, column=args.column, sheet=args.sheet,
+    )
+    if not args.quiet:
+        written = args.output + (f" and {args.tables}" if args.tables else "")
+        print(f"reported on {figures.rows} comments ({figures.latest}) -> {written}", file=sys.stderr)
+    return 0
 
 
 def _train(args) -> int:
@@ -168,6 +181,36 @@ def build_parser() -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", help="no progress bar and no summary line"
     )
     tag.set_defaults(run=_tag)
+
+    rep = commands.add_parser(
+        "report", help="turn a tagged file into a report page for a board (you said, we did)",
+        description="Write one self-contained HTML page from a file written by 'feedback-nlp tag': "
+        "the headline, each theme over time on control charts, groups compared on funnel plots, "
+        "representative comments (redacted, never a safeguarding one) and the actions taken.",
+    )
+    rep.add_argument("input", help="a file written by 'feedback-nlp tag' (CSV, .xlsx or Parquet)")
+    rep.add_argument("-o", "--output", required=True, help="the HTML page to write")
+    rep.add_argument(
+        "--by", action="extend", nargs="+", default=[], metavar="COLUMN",
+        help="compare the groups of these columns (site, service, cancer type) on funnel plots",
+    )
+    rep.add_argument(
+        "--date-column", help="the column with each comment's date (2026-01-31 or 31/01/2026); "
+        "without it the file is one period, with no charts over time",
+    )
+    rep.add_argument("--period", choices=sorted(PERIODS), default="month", help="default: month")
+    rep.add_argument(
+        "--actions", help="actions taken (CSV or .xlsx: theme, you_said, we_did, date; optional "
+        "group, owner)",
+    )
+    rep.add_argument("--title", default=DEFAULT_TITLE, help=f"the page's title (default: {DEFAULT_TITLE!r})")
+    rep.add_argument(
+        "--tables", help="also write the figures as a workbook (.xlsx, a sheet each) or one CSV"
+    )
+    rep.add_argument("--column", help="the comment column (default: found by its name)")
+    rep.add_argument("--sheet", help="the worksheet of an .xlsx input (default: the one Excel opens on)")
+    rep.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    rep.set_defaults(run=_report)
 
     fmt = dict(choices=FORMATS, default="auto", help="labelled file format (default: from header)")
     train = commands.add_parser("train", help="train a model on labelled comments")

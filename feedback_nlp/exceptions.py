@@ -7,8 +7,8 @@ class FeedbackNLPError(Exception):
     """Base class of every error this package raises on purpose."""
 
 
-class CorpusError(FeedbackNLPError, ValueError):
-    """A labelled data file cannot be read: bad format, unknown label, missing column."""
+class _CellError(FeedbackNLPError, ValueError):
+    """An error in one file, and where known one row and column of it, named in the message."""
 
     def __init__(self, path, problem: str, *, row: int | None = None, column: str | None = None):
         self.path, self.row, self.column = str(path), row, column
@@ -18,6 +18,15 @@ class CorpusError(FeedbackNLPError, ValueError):
         if column is not None:
             where.append(f"column {column!r}")
         super().__init__(f"{', '.join(where)}: {problem}")
+
+
+class CorpusError(_CellError):
+    """A labelled data file cannot be read: bad format, unknown label, missing column."""
+
+
+class ReportError(_CellError):
+    """A tagged file or an actions file cannot be reported on: a missing column, an unknown
+    theme or sentiment, a date that cannot be read; the message names the file, row and column."""
 
 
 class ColumnError(FeedbackNLPError, ValueError):

@@ -408,6 +408,30 @@ def _new_file_mode(path: Path) -> int:
     return 0o666 & ~current_umask()
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write a UTF-8 text file (a report page) whole or not at all, as :class:`TableWriter`
+    writes a table: a temporary file beside it, moved into place when complete.
+
+    Raises
+    ------
+    OutputFileError
+        The file cannot be written; nothing is left under its name or beside it.
+    """
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = _new_file_mode(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as err:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise OutputFileError(f"{path}: cannot write it ({err.strerror or err}); nothing was written") from None
+
+
 class TableWriter:
     """Writes chunks to a temporary file and moves it to ``path`` only on :meth:`commit`.
 
@@ -435,10 +459,19 @@ class TableWriter:
             os.close(fd)
             os.chmod(self.tmp, mode)
 
-    def write(self, frame: pd.DataFrame) -> None:
-        """Append ``frame``'s rows (with the header first, on the first call)."""
+    def write(self, frame: pd.DataFrame, sheet: str | None = None) -> None:
+        """Append ``frame``'s rows (with the header first, on the first call).
+
+        ``sheet``: in a workbook, start a new worksheet of that name, its header first (a report's
+        tables, one a sheet); refused for the other kinds.
+        """
+        if sheet is not None and self.kind != "excel":
+            raise OutputFileError(f"{self.path}: only a workbook (.xlsx) has sheets")
         with _output_errors(self):
-            getattr(self, f"_write_{self.kind}")(frame)
+            if self.kind == "excel":
+                self._write_excel(frame, sheet)
+            else:
+                getattr(self, f"_write_{self.kind}")(frame)
         self._row += len(frame)
 
     def _write_csv(self, frame: pd.DataFrame) -> None:
@@ -448,12 +481,13 @@ class TableWriter:
             frame = _guard_formulas(frame)
         write_csv(frame, self._sink, header=first)
 
-    def _write_excel(self, frame: pd.DataFrame) -> None:
-        if self._sink is None:
-            from openpyxl import Workbook
+    def _write_excel(self, frame: pd.DataFrame, sheet: str | None = None) -> None:
+        if self._sink is None or sheet is not None:
+            if self._sink is None:
+                from openpyxl import Workbook
 
-            self._book = Workbook(write_only=True)
-            self._sink = self._book.create_sheet()
+                self._book = Workbook(write_only=True)
+            self._sink = self._book.create_sheet(sheet)
             self._sink.append([self._excel_cell(str(c), 0) for c in frame.columns])
         for i, row in enumerate(frame.itertuples(index=False), start=self._row + 1):
             self._sink.append([self._excel_cell(v, i) if isinstance(v, str) else v for v in row])

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -47,3 +48,34 @@ def write_csv(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def tagged_frame():
+    """A table as ``feedback-nlp tag`` writes it, made up: dated comments at four sites.
+
+    ``tagged_frame(rows, months=12, seed=0)``; every comment has 8 words or more, so any can be
+    quoted, and none is flagged.
+    """
+    from feedback_nlp.themes import THEME_IDS
+
+    def make(rows: int = 400, months: int = 12, seed: int = 0) -> pd.DataFrame:
+        rng = np.random.default_rng(seed)
+        themes = [";".join(t for t in THEME_IDS if rng.random() < 0.3) for _ in range(rows)]
+        frame = pd.DataFrame({
+            "row": range(1, rows + 1),
+            "comment": [f"Made up comment number {i} about the care I had here" for i in range(rows)],
+            "date": [f"2025-{1 + i % months:02d}-{1 + i % 28:02d}" for i in range(rows)],
+            "site": rng.choice(["North", "South", "East", "West"], rows, p=[0.4, 0.3, 0.2, 0.1]),
+            "themes": themes,
+            "sentiment": rng.choice(["positive", "neutral", "negative"], rows),
+        })
+        for t in THEME_IDS:
+            frame[f"score_{t}"] = [round(rng.uniform(0.5, 0.99) if t in ts.split(";") else rng.uniform(0, 0.4), 4)
+                                   for ts in themes]
+        frame["flags"] = ""
+        frame["needs_review"] = False
+        frame["review_reasons"] = ""
+        return frame
+
+    return make

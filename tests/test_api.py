@@ -5,14 +5,15 @@ def test_public_api_changes_only_on_purpose():
     assert sorted(feedback_nlp.__all__) == sorted([
         "FLAGS", "SENTIMENTS", "THEMES", "THEME_IDS",
         "ColumnError", "CorpusError", "EmptyTextWarning", "FeedbackNLPError", "InputFileError",
-        "ModelError", "OutputFileError", "RatingError", "Route", "Router", "RoutesError", "Scores", "Tag", "Tagger", "Theme", "TrainingConfig",
-        "cross_validate", "load", "load_routes", "read_corpus", "redact", "tag", "train", "train_files",
+        "ModelError", "OutputFileError", "RatingError", "Report", "ReportError", "Route", "Router", "RoutesError", "Scores", "Tag", "Tagger", "Theme", "TrainingConfig",
+        "cross_validate", "load", "load_routes", "read_corpus", "redact", "report", "tag", "train", "train_files",
     ])
     assert all(hasattr(feedback_nlp, name) for name in feedback_nlp.__all__)
 
 
 def test_errors_are_value_errors():
-    for name in ("ColumnError", "CorpusError", "InputFileError", "ModelError", "RatingError", "RoutesError"):
+    for name in ("ColumnError", "CorpusError", "InputFileError", "ModelError", "RatingError", "ReportError",
+                 "RoutesError"):
         assert issubclass(getattr(feedback_nlp, name), ValueError)
 
 
