@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from .exceptions import ColumnError, CorpusError, ModelError, RatingError
 from .explain import Explainer, theme_sentiments
 from .features import is_missing
-from .flags import CommentFlags, assess, read_flags
+from .flags import CommentFlags, read_flags, reassures
 from .metrics import Scores, score
 from .model import CommentModel, decide, load_model, save_model, sha256_file
 from .ratings import check_ratings, normalise_ratings
@@ -130,12 +130,13 @@ def _decide_safeguarding(texts, read: list[CommentFlags], model_says: np.ndarray
 
     A rule that stands raises the flag with its categories. The model's safeguarding head raises
     it alone (category ``MODEL_CATEGORY``), unless the comment reassures (see
-    :class:`feedback_nlp.flags.Assessment`): the head reads words, not that they are negated.
+    :func:`feedback_nlp.flags.reassures`): the head reads words, not that they are negated.
     """
     flags, categories = [], []
     for text, found, said in zip(texts, read, model_says):
         kinds = found.safeguarding.categories
-        if not kinds and said and not assess(text).reassured:
+        # A rule cancelled in the batch's reading already says the comment reassures.
+        if not kinds and said and not (found.safeguarding.cancelled or reassures(text)):
             kinds = (MODEL_CATEGORY,)
         flags.append(tuple(f for f in FLAGS if (f == "safeguarding" and kinds) or (f != "safeguarding" and f in found.flags)))
         categories.append(kinds)

@@ -10,8 +10,11 @@ import sys
 from feedback_nlp.cli import main
 
 TRAINING_FILES = ["data/corpus.csv", "../shared/data/qdc_v6_dev.csv"]
+# Comments labelled for safeguarding only, that the safeguarding head also learns from.
+SAFEGUARDING_FILE = "data/flags/safeguarding_train.csv"
 
 if __name__ == "__main__":
     args = [arg for path in TRAINING_FILES for arg in ("--data", path)]
     # Rebuilding the shipped model is this script's purpose: replace the folder.
+    args += ["--safeguarding-data", SAFEGUARDING_FILE]
     sys.exit(main(["train", *args, "--out", "models/default", "--overwrite", *sys.argv[1:]]))

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from feedback_nlp import load
-from feedback_nlp.flags import CATEGORIES, CommentFlags, assess, is_safeguarding, read_flags
+from feedback_nlp.flags import CATEGORIES, RULES, CommentFlags, is_safeguarding, read_flags, reassures
 from feedback_nlp.tagging import MODEL_CATEGORY, _decide_safeguarding
 
 from .conftest import DEFAULT_MODEL, REPO
@@ -19,11 +19,16 @@ def default():
     return load(DEFAULT_MODEL)
 
 
-# Floors at the figures measured when the change landed (see data/eval/*.README.md and the
-# README): v1 was tuned on, v2 was written after the tuning and never tuned on.
+# Floors at the figures measured when the change landed (see the README's "Safeguarding"):
+# v1 was tuned on; v2 was written after the first round of tuning and measured, not read; v3
+# was written after the tuning was finished and never tuned on.
 @pytest.mark.parametrize(
     ("name", "recall", "precision"),
-    [("safeguarding_eval_v1.csv", 0.976, 0.933), ("safeguarding_eval_v2.csv", 0.929, 0.786)],
+    [
+        ("safeguarding_eval_v1.csv", 0.982, 0.880),
+        ("safeguarding_eval_v2.csv", 0.958, 0.810),
+        ("safeguarding_eval_v3.csv", 0.964, 0.738),
+    ],
 )
 def test_the_flag_holds_its_figures_on_both_independent_sets(default, name, recall, precision):
     table = pd.read_csv(EVAL / name)
@@ -73,9 +78,11 @@ def test_what_the_rules_read(text, flagged):
 
 
 def test_every_category_is_one_the_review_reason_can_name():
-    assessment = assess("My son takes my pension and my bank card, and he hit me last week.")
+    text = "My son takes my pension and my bank card, and he hit me last week."
+    assessment = RULES.assess(text)
     assert set(assessment.categories) <= set(CATEGORIES) and {"financial_abuse", "physical_abuse"} <= set(assessment.categories)
-    assert not assessment.reassured and "hit me" in assessment.words
+    assert "hit me" in assessment.words and not reassures(text)
+    assert reassures("Nobody was ever rough with him.") and reassures("I felt safe on the ward.")
     assert isinstance(read_flags([None])[0], CommentFlags) and read_flags([None])[0].flags == ()
 
 

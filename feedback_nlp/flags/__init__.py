@@ -31,22 +31,23 @@ from .personal import (
 )
 from .safeguarding import (
     CATEGORIES,
-    CUES,
+    CUE_PARTS,
     RULES,
     Assessment,
     SafeguardingMatch,
     SafeguardingRules,
-    assess,
+    reassures,
     cue_sentences,
     is_safeguarding,
 )
 
 __all__ = [
     "CATEGORIES",
+    "RULES",
     "COMMON_WORDS_PATH",
     "Assessment",
     "CommentFlags",
-    "assess",
+    "reassures",
     "PERSONAL_KINDS",
     "PersonalItem",
     "SafeguardingMatch",
@@ -82,7 +83,7 @@ class CommentFlags:
     safeguarding: Assessment
 
 
-_NOTHING = CommentFlags((), Assessment((), (), False))
+_NOTHING = CommentFlags((), Assessment((), ()))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -115,7 +116,8 @@ def read_flags(texts) -> list[CommentFlags]:
     """
     texts = [None if is_missing(t) or not str(t).strip() else str(t) for t in texts]
     column = pa.array(texts, type=pa.string())
-    may_safeguard = _batch_matches(pc.utf8_lower(column), CUES.pattern)
+    lower = pc.utf8_lower(column)
+    may_safeguard = np.logical_or.reduce([_batch_matches(lower, part) for part in CUE_PARTS])
     # A spaCy NER model can find a name anywhere, so with one every comment is searched.
     may_identify = np.ones(len(texts), bool) if ner() is not None else _batch_matches(column, PERSONAL_GATE)
     return [

@@ -19,6 +19,7 @@ from .rule_language import (
     mark_stems,
     phrases_of,
     prefilter,
+    prefilter_parts,
     rule_patterns,
     stem_norm,
     stems_of,
@@ -50,7 +51,8 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "hiding|hid tablets|pills", "take all _? morphine|tablets|pills", "jump* off|from|in front",
         "feel|felt|feeling hopeless|worthless",
         # the plan, the means, the preparations (C-SSRS items 4 to 6)
-        "saved|saving|hoard* _{0,2} tablets|pills|painkillers|morphine|meds|medication|insulin",
+        "saved|saving up _{0,2} tablets|pills|painkillers|morphine|meds|medication|insulin",
+        "hoard* _{0,2} tablets|pills|painkillers|morphine|meds|medication|insulin",
         "how many _{0,3} it would take", "how many _{0,3} would kill", "how many _{0,3} i need|needed",
         "how much _{0,3} would be too much",
         "goodbye note|notes|letter|letters", "letters|notes for|to my kids|children|family|husband|wife",
@@ -83,8 +85,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "he 'd|would know why",
         "walked|walk|walks into a|the door", "black eye", "cut|split lip",
         "molestation order", "injunction", "restraining order", "refuge", "idva",
-        "husband|wife|partner|boyfriend|girlfriend|ex|law _{0,2} NEG let|lets|allow|allows",
-        "he|she NEG let|lets|allow|allows me", "he|she NEG let|lets|allow|allows her|him go|see|speak|talk",
+        "he|she NEG let|lets|allow|allows me|her|him go|see|speak|talk|have|leave|out|keep|attend|come",
     ),
     "sexual_harm": (
         "rape|raped|raping", "sexually", "grop*", "expos* himself|herself", "violated",
@@ -92,10 +93,10 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "touch*|touched my|her|his thigh|thighs|breast|breasts|bottom|bum|groin",
         "hand|hands on my|her|his thigh|thighs|breast|breasts|bottom|bum|groin",
         "comments about my|her body|breasts|bum|figure|weight", "have sex with his|her friends|men|others|strangers",
-        "explicit|naked|nude|dirty _? pictures|photos|photo|images|messages", "naked|nude",
+        "explicit|naked|nude|dirty pictures|photos|photo|images|messages", "naked|nude",
         "take|took|taking everything off", "locked the door", "chaperone left|refused|went",
         "messag* _{0,4} instagram|facebook|snapchat|whatsapp|tiktok|social media|privately",
-        "private message|messages", "meet up", "his|her personal mobile|number", "keep it _? secret",
+        "private message|messages", "meet up", "his|her personal mobile|number", "keep it secret", "keep it a|our secret",
         "secret games|game", "our little secret",
     ),
     "physical_abuse": (
@@ -108,7 +109,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "chok* me|her|him", "suffocat*", "kick* me|her|him", "laid|lay|put a finger|hand on me|her|him",
         "he|she _{0,2} hurting|hurts|hurt me|her|him", "tied my|his|her hands|arms", "locked|locking me|her|him in|out",
         "locked|locks|locking in his|her|their|my|a room|bedroom|cupboard|shed", "locked _? up",
-        "tipped|poured|threw _{0,3} down|over his|her|my front|head", "take|took|taking advantage",
+        "tipped|poured|threw _? soup|food|water|tea|drink down|over", "take|took|taking advantage",
     ),
     "threats_violence": (
         "threat*", "bully|bullied|bullying", "intimidat*", "followed me|her home|around", "stalk*",
@@ -118,24 +119,26 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "kicked|kick|kicks _? door in|down", "keep my|your|her|his mouth shut",
         "been following|keeps following|kept following", "attacked|attacking me|her|him|us", "was|were|been attacked",
         "hit|hits|hitting|punched|kicked|slapped _{0,2} lady|man|patient|patients|woman|nurse|staff",
-        "throwing|threw|throws _{0,3} at us|me|her|him|them", "on the head with",
+        "threw|throwing|throws things|stuff|cups|plates|food|water|it|them at", "on the head with",
     ),
     "psychological_abuse": (
-        "mock*", "mimick*", "mimic", "taunt*", "ridicul*", "humiliat*", "belittl*", "degrad*",
+        "mock*", "mimick*", "mimic", "taunt*", "ridiculed|ridiculing|ridicule", "humiliat*", "belittl*", "degrad*",
         "laughed|laughing|laughs at me|him|her|us", "laughed it off", "made|making fun of",
-        "called me|him|her|my|mum|dad _{0,3} stupid|fat|lazy|dirty|disgusting|pathetic|useless|thick|"
-        "baby|moaner|names|spaz|retard|nuisance|attention",
+        "called me|him|her stupid|fat|lazy|dirty|disgusting|pathetic|useless|thick|names|spaz|retard|moaner",
+        "called me|him|her|my|mum|dad a|an _? stupid|fat|lazy|dirty|disgusting|pathetic|useless|thick|baby|moaner|nuisance",
         "name calling", "name - calling", "are you stupid", "stop being a baby", "sign saying",
         "punish*", "shouted|shouting|screamed|screaming|yelled|yelling at me|him|her|my|mum|dad",
         "slammed the door", "like a piece of meat", "too much hassle to hoist|move|help|turn|wash|lift",
         "you 'll wear it", "get me|her|him sectioned",
     ),
     "financial_abuse": (
-        "takes|took|taking _? purse|pension|benefits", "bank card", "steal*|stole|stolen", "theft",
-        "keeps|kept|keeping|took|takes|taken my|her|his _? card|cards|pin", "card and pin", "card _{0,5} her|his own",
+        "takes|took|taking|keeps|kept|keeping|taken my|her|his card|cards|pin|purse|pension|benefits|phone",
+        "takes|took|taking|keeps|kept|keeping|taken my|her|his bank card|cards",
+        "steal*|stole|stolen", "theft",
+        "card and pin",
         "taking|taken|took|takes money|cash|savings out|from", "money out of her|his|my account",
         "savings _? gone|disappeared|missing|emptied", "signed _{0,3} house|home|property|flat over",
-        "change|changed|changing his|her|their will", "NEG give _{0,3} back",
+        "change|changed|changing his|her|their will", 
         "hand|hands|handed over my|her|his pip|pension|benefits|money|wages", "paid into her|his account",
         "scam*", "conned", "fraud*", "keep|keeps giving him|her money",
     ),
@@ -145,8 +148,8 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "because she|he|i 's|'m|is|am black|gay|trans|muslim|disabled|deaf|foreign|asian|jewish|gypsy",
         "go back to where|your", "foreigner|foreigners", "gypsy|gypsies|traveller|travellers",
         "no blacks", "queer", "spaz", "retard*", "paki",
-        "without|refus* _{0,4} an? interpreter", "refus* _{0,4} interpreter", "just nod",
-        "dnr|dnacpr|resuscitate _{0,12} without",
+        "refus* to get|book|provide|call an interpreter", "without an interpreter", "just nod",
+        "do not resuscitate _{0,12} without",
     ),
     "neglect": (
         "neglect*", "left unattended|unwashed", "unwashed", "left on|in the|a|her|his|my floor|bedpan|commode",
@@ -156,7 +159,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "in his|her|their|my own mess|urine|faeces|excrement|wee|poo|vomit", "soiled",
         "soaked in|with urine|wee", "wet bed|sheets", "pressure ulcer*|sore*", "bed sore|sores", "bedsore*",
         "out of reach", "untouched", "uneaten", "malnourish*", "split his|her head",
-        "catheter|bag _{0,3} overflowing", "same pad|nappy|pads", "left in _? pad|pads|nappy|chair|wheelchair for|all",
+        "catheter|bag _{0,3} overflowing", "same pad|nappy|pads", "left in a|the|her|his|my pad|pads|nappy|nappies",
         "left in my|his|her|their chair|bed|wheelchair for|all", "wet myself|himself|herself",
         "calling out for", "left without water|food|drink|fluids|help|pain",
         "smok* _{0,8} oxygen", "oxygen _{0,8} smok*|fire",
@@ -164,7 +167,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "wrong dose|drug|drugs|chemo|strength|patient|medication|medicine|tablets|insulin", "double dose|dosed",
         "ten times the|my dose", "meant for another patient",
         "another patient|patients 's? medication|tablets|drugs|insulin|meds",
-        "someone else 's? medication|tablets|drugs|insulin|meds",
+        "someone else 's medication|tablets|drugs|insulin|meds", "someone elses medication|tablets|drugs|insulin|meds",
         "allerg* _{0,8} wristband|band", "wristband _{0,8} allerg*", "given _{0,6} allergic to",
         "missed _{0,2} parkinson*|insulin|epilepsy|anticoagul*", "missed doses",
         "oxygen ran out", "oxygen had ran|run out", "oxygen cylinder ran out",
@@ -172,7 +175,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
     "unsafe_discharge": (
         "discharged|sent home at|after midnight|1am|2am|3am|4am", "discharged|sent home alone at|in the night",
         "discharged|sent home in the middle of the night", "discharged alone at night",
-        "discharged _{0,8} alone|unlocked|own", "sent home _{0,6} alone|unlocked|own", "discharged|home _{0,6} no carers|care",
+        "discharged|sent home alone|unlocked", "sent home alone|unlocked", "no carers|care arranged|package|organised",
         "sent back _{0,6} with bruising|injuries|bruises",
     ),
     "child_at_risk": (
@@ -192,26 +195,29 @@ NEGATED_RULES: dict[str, tuple[str, ...]] = {
         "NEG _? _? turned him|her|me|them|regularly|for", "NEG _? _? fed him|her|me|them|properly|anything|for",
         "NEG stop when", "NEG _? given water|food|drink|drinks|fluids",
         "NEG _? given any|a water|food|drink|drinks|fluids", "NEG _? given anything to eat|drink",
-        "NEG _? helped|help|helping him|her|dad|mum|my _? eat|feed|drink|wash|toilet|once",
+        "NEG _? helped|help|helping him|her|dad|mum eat|feed|drink|wash|once|to",
     ),
     "domestic_abuse": ("NEG _? feel|felt safe", "NEG _{0,4} with him|her there|watching|sat|sitting|listening"),
     "self_harm": (
         "NEG want|wanting to wake up", "NEG to wake up", "never wake up", "NEG be needing them|it|these",
-        "NEG doing|do this anymore", "NEG doing|do this any more", "NEG go on _? anymore", "NEG go on like this",
+        "NEG doing|do this anymore", "NEG doing|do this any more", "NEG go on anymore", "NEG go on like this",
     ),
-    "sexual_harm": ("told|tells|telling me|her|him NEG to tell",),
-    "discrimination": ("NEG _? given|get|got|provided|offered _? an? interpreter",),
+    "sexual_harm": ("NEG to tell anyone|anybody|mum|dad|your|my|his|her",),
+    "discrimination": ("NEG given|provided|offered|booked|get|got an interpreter",),
 }
 # Figures of speech and expected effects of treatment with a harm word in them: they cancel a
 # harm match they overlap ("I'd kill for a coffee", "I bruise easily on warfarin").
 BENIGN: tuple[str, ...] = (
     "kill for", "killer", "killing me slowly", "killed me with", "murder on", "murder", "died of shock",
     "death warmed up", "criminal", "nearly died of", "not the end of",
-    "threatening|threatened|threatens to discharge", "life _? threat*",
-    "was|is|were|are killing me|us", "nearly|almost killed me", "heart|panic|asthma attack*",
+    "threatening|threatened|threatens to discharge|leave|charge|cancel|report|complain|move", "life _? threat*",
+    "was|is|were|are killing me|us", "'d|would happily|gladly throttle|strangle|kill|murder|slap",
+    "looked|look|looks like _{0,3} assaulted|attacked|beaten|mugged|punched",
+    "neglected to send|say|tell|inform|mention|call|ring|book|include|update|reply|respond|answer|chase|sort", "nearly|almost killed me", "heart|panic|asthma attack*",
     "like being stabbed|hit|punched|attacked|kicked", "stabbing pain|pains", "bruis* easily",
-    "bruis* from|after|at|around _{0,3} blood|injection|injections|cannula|jab|jabs|drip|biopsy|op|"
-    "operation|surgery|procedure|warfarin|thinners|needle|needles|site|tests|test",
+    "bruis* _{0,8} blood|injection|injections|cannula|jab|jabs|drip|biopsy|op|operation|surgery|procedure|"
+    "warfarin|thinners|needle|needles|site|tests|test|chemo|port|platelets|haemophilia|skin|football",
+    "injection|injections|cannula|biopsy|port|chemo|warfarin|thinners|platelets _{0,6} bruis*",
     "overdose risk", "risk of overdose", "police officer|officers", "abused the system",
     "make|makes|made you|me want to _? jump*|kill*|strangl*|die", "looked like _{0,2} wanted to strangl*|kill*",
     "kill me for",
@@ -229,18 +235,34 @@ REASSURANCE: tuple[str, ...] = (
 # count within this many tokens before a match.
 _HYPOTHETICAL = re.compile(
     r"\b(?:asked (?:me )?(?:if|whether|about|how)|risk of|worried (?:about|i'd|i would|that)|"
+    r"worr(?:y|ies) (?:about|that)|(?:afraid|scared|fear) of being|horror stories|"
     r"dreading|in case|whether|check(?:ed|s)? (?:if|for|my|on)|at risk|how i got)\b"
 )
 _HYPOTHETICAL_TOKENS = 8
 # A sentence placing something in the past and settled ("years ago", "in 1998", "long since
-# recovered", "all behind me") is history, not a current risk.
+# recovered", "all behind me"), or followed by one saying it is settled ("She's well now"), is
+# history, not a current risk; unless either says it goes on (_CURRENT).
 _RESOLVED = re.compile(
     r"\b(?:years ago|last year|in (?:19|20)\d\d|back in|as a child|as a teenager|"
     r"when i was (?:a )?(?:child|young|little|teenager|\d+)|in my (?:teens|\d0s|twenties|thirties)|"
     r"long since|years back|behind (?:me|us|her|him) now|all behind|used to|no longer|recovered|in recovery|"
     r"years into recovery|sober|divorced|(?:was|were|been|all) (?:looked into|dealt with|sorted|explained|resolved|closed)|"
-    r"sorted it out|closed years|healed|previously)\b"
+    r"sorted it out|closed years|healed|previously|in the (?:19)?[5-9]0s|as a young person|when i lived|"
+    r"back then|far behind|(?:much )?better place|doing (?:really |very )?well|thriving|got the man|"
+    r"removed and reported|(?:is|are|am|'s|'m) now (?:well|fine|stable|safe|at|in|studying|training)|"
+    r"(?:well|fine|stable|safe) now|now (?:run|volunteer|work))\b"
 )
+_CURRENT = re.compile(
+    r"\b(?:again|still|keeps|every (?:day|night|week|time)|last (?:night|week)|yesterday|this (?:week|morning)|"
+    r"at the moment|currently|ongoing)\b"
+)
+# A relative's control of letters, phones or money that the patient asked for is help, not abuse.
+_CONSENT = re.compile(
+    r"\b(?:at my request|i ask(?:ed)? (?:him|her|them) to|my choice|i trust (?:him|her|them)|"
+    r"with my (?:permission|consent|agreement)|i set (?:it|this) up|i'm happy for|i am happy for)\b"
+)
+_CONSENTED = frozenset({"domestic_abuse", "financial_abuse"})
+_SENTENCE_ENDS = frozenset({".", "!", "?"})
 # Words that end the clause a negator governs: "no one came and he lay on the floor" negates
 # the coming, not the lying.
 _CLAUSE_BREAKS = frozenset(
@@ -251,7 +273,12 @@ _CLAUSE_BREAKS = frozenset(
 
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys([*HARM_RULES, *NEGATED_RULES]))
 # The prefilter of the safeguarding flag: a text holding no rule's anchor cannot match a rule.
-CUES = prefilter([r for rules in (*HARM_RULES.values(), *NEGATED_RULES.values()) for r in rules])
+_RULE_STRINGS = [r for rules in (*HARM_RULES.values(), *NEGATED_RULES.values()) for r in rules]
+CUES = prefilter(_RULE_STRINGS)
+# The same, in parts small enough for Arrow's RE2 to scan a batch fast.
+CUE_PARTS = prefilter_parts(_RULE_STRINGS)
+# A comment holding none of these cannot reassure (see SafeguardingRules.reassures).
+_REASSURANCE_CUES = prefilter(REASSURANCE)
 
 
 @dataclass(frozen=True)
@@ -268,24 +295,13 @@ class SafeguardingMatch:
 
 @dataclass(frozen=True)
 class Assessment:
-    """What the rules read in one comment.
-
-    Attributes
-    ----------
-    categories : tuple of str
-        The categories (of ``CATEGORIES``) of the rules that stand, in the order found; empty
-        when none does.
-    words : tuple of str
-        The words of the rules that stand, for the urgent team's triage.
-    reassured : bool
-        No rule stands, and the comment reassures: a harm it mentions is negated, idiomatic,
-        hypothetical or settled history, it tells of settled history, or it says the person felt
-        safe or agreed to a relative's help.
-    """
+    """What the rules read in one comment: the categories (of ``CATEGORIES``) and the words of
+    the rules that stand, in the order found, both empty when none does; and whether a rule
+    matched that its context cancelled (a harm negated, idiomatic, hypothetical or settled)."""
 
     categories: tuple[str, ...]
     words: tuple[str, ...]
-    reassured: bool
+    cancelled: bool = False
 
 
 # Distinct tokens the safeguarding matcher remembers before it starts afresh.
@@ -334,60 +350,67 @@ class SafeguardingRules:
         stems = stems_of(rule for pairs in entries.values() for _, rule in pairs)
         longest = max(map(len, stems))
         # Matcher's cost grows with its number of patterns at every token; PhraseMatcher's does
-        # not, so only the rules with wildcards, negators or optional words go to the Matcher.
+        # not, so only the rules with wildcards, negators or optional words go to a Matcher.
         phrases = PhraseMatcher(nlp.vocab, attr="NORM")
-        # A doc holding none of a Matcher's rules' key words skips that Matcher (most docs); the
-        # rules with a negator go to their own, which a doc without a negator skips too.
-        matchers = {negated: (Matcher(nlp.vocab), set()) for negated in (False, True)}
+        # Each of those has a Matcher of its own, run only on a doc holding the NORM of one of
+        # its key words (see key_words), and a negated rule only on a doc holding a negator:
+        # most docs run none or one, where one Matcher of all of them cost four times the rest
+        # of the flags. The phrases that cancel or reassure (benign, reassurance) are looked for
+        # only where they can matter: in a comment with a harm match, or when asked whether a
+        # comment reassures. They always take a Matcher, as they must match their words exactly:
+        # PhraseMatcher compares NORMs, where "killer" is the stem "kill".
+        gated = {"core": {}, "context": {}}
         for kind, pairs in entries.items():
+            group = "context" if kind in ("benign", "reassurance") else "core"
             for i, (_, rule) in enumerate(pairs):
-                # PhraseMatcher compares NORMs, where "killer" is the stem "kill": the phrases
-                # that cancel or reassure must match their words exactly, so the Matcher takes them.
-                if is_phrase_rule(rule) and kind in ("harm", "negated"):
+                key = f"{kind}:{i}"
+                if group == "core" and is_phrase_rule(rule):
                     docs = [Doc(nlp.vocab, words=words) for words in phrases_of(rule)]
                     for doc in docs:
                         mark_stems(doc, stems, longest, {})
-                    phrases.add(f"{kind}:{i}", docs)
-                else:
-                    matcher, gate = matchers["NEG" in rule.split()]
-                    matcher.add(f"{kind}:{i}", rule_patterns(rule, stems))
-                    gate |= {stem_norm(word, word, stems, longest) for word in key_words(rule)}
-        gated = [(matcher, frozenset(gate), negated) for negated, (matcher, gate) in matchers.items()]
-        self._built = (nlp, gated, phrases, stems, longest, {}, entries)
+                    phrases.add(key, docs)
+                    continue
+                matcher = Matcher(nlp.vocab)
+                matcher.add(key, rule_patterns(rule, stems))
+                for word in key_words(rule):
+                    gated[group].setdefault(stem_norm(word, word, stems, longest), []).append(
+                        (matcher, "NEG" in rule.split())
+                    )
+        self._built = (nlp, phrases, gated, stems, longest, {}, entries)
         return self._built
 
-    def _hits(self, text: str):
-        """The doc of ``text`` and every (kind, category, rule, start, end) that matched in it."""
-        nlp, matchers, phrases, stems, longest, norm_cache, entries = self._built or self._build()
+    def _read(self, text: str, reassurance: bool = False) -> tuple[list[SafeguardingMatch], bool]:
+        """The harm and negated-care matches of ``text`` and, when asked, whether it holds a
+        reassuring phrase."""
+        nlp, phrases, gated, stems, longest, norm_cache, entries = self._built or self._build()
         # Every new token adds to spaCy's string store and the norm cache: start afresh now and
         # then, so that memory stays flat over millions of comments.
         if len(norm_cache) > _NORM_CACHE_SIZE:
-            nlp, matchers, phrases, stems, longest, norm_cache, entries = self._build()
+            nlp, phrases, gated, stems, longest, norm_cache, entries = self._build()
         doc = nlp.make_doc(text)
-        norms = mark_stems(doc, stems, longest, norm_cache)
-        found = list(phrases(doc))
-        for matcher, gate, negated in matchers:
-            if not gate.isdisjoint(norms) and not (negated and NEGATORS.isdisjoint(norms)):
-                found += matcher(doc)
-        hits = []
-        for match_id, start, end in found:
-            kind, index = nlp.vocab.strings[match_id].split(":")
-            category, rule = entries[kind][int(index)]
-            hits.append((kind, category, rule, start, end))
-        return doc, hits
+        norms = set(mark_stems(doc, stems, longest, norm_cache))
+        negated = not NEGATORS.isdisjoint(norms)
 
-    def _read(self, text: str) -> tuple[list[SafeguardingMatch], bool]:
-        """The harm and negated-care matches of ``text``, and whether it holds a reassurance."""
-        doc, hits = self._hits(text)
-        benign = [(start, end) for kind, _, _, start, end in hits if kind == "benign"]
-        matches = [
-            SafeguardingMatch(
-                rule, category, start, end, doc[start:end].text,
-                _harm_cancelled(doc, start, end, benign) if kind == "harm" else None,
+        def run(group):
+            matchers = {id(m): m for n in norms for m, neg in gated[group].get(n, ()) if negated or not neg}
+            found = [hit for m in matchers.values() for hit in m(doc)]
+            return [(*nlp.vocab.strings[key].split(":"), start, end) for key, start, end in found]
+
+        hits = [(*nlp.vocab.strings[key].split(":"), start, end) for key, start, end in phrases(doc)] + run("core")
+        if reassurance or any(kind == "harm" for kind, *_ in hits):
+            hits += run("context")
+        benign = [(start, end) for kind, _, start, end in hits if kind == "benign"]
+        consent = _CONSENT.search(text.lower()) is not None
+        matches = []
+        for kind, index, start, end in sorted(hits, key=lambda h: h[2]):
+            if kind not in ("harm", "negated"):
+                continue
+            category, rule = entries[kind][int(index)]
+            cancelled = (
+                "consent" if consent and category in _CONSENTED
+                else _harm_cancelled(doc, start, end, benign) if kind == "harm" else None
             )
-            for kind, category, rule, start, end in sorted(hits, key=lambda h: h[3])
-            if kind in ("harm", "negated")
-        ]
+            matches.append(SafeguardingMatch(rule, category, start, end, doc[start:end].text, cancelled))
         return matches, any(kind == "reassurance" for kind, *_ in hits)
 
     def matches(self, text: str) -> list[SafeguardingMatch]:
@@ -395,14 +418,26 @@ class SafeguardingRules:
         return self._read(text)[0]
 
     def assess(self, text: str) -> Assessment:
-        """What the rules read in ``text``: the categories and words that stand, or whether it reassures."""
-        matches, reassurance = self._read(text)
+        """The categories and words of the rules that stand in ``text``."""
+        matches = self.matches(text)
         standing = [m for m in matches if m.cancelled_by is None]
         return Assessment(
             categories=tuple(dict.fromkeys(m.category for m in standing)),
             words=tuple(dict.fromkeys(m.text for m in standing)),
-            reassured=not standing and (reassurance or bool(matches) or bool(_RESOLVED.search(text.lower()))),
+            cancelled=len(standing) < len(matches),
         )
+
+    def reassures(self, text: str) -> bool:
+        """Whether ``text`` reassures and no rule stands in it: a harm it mentions is negated,
+        idiomatic, hypothetical or settled; it tells of settled history; or it says the person
+        felt safe or agreed to a relative's help."""
+        lower = text.lower()
+        if not (CUES.search(lower) or _REASSURANCE_CUES.search(lower) or _RESOLVED.search(lower)):
+            return False
+        matches, reassurance = self._read(text, reassurance=True)
+        if any(m.cancelled_by is None for m in matches):
+            return False
+        return reassurance or bool(matches) or bool(_RESOLVED.search(lower))
 
     def flag(self, text: str) -> bool:
         """Whether ``text`` suggests a risk of harm to a person (no prefilter: see :func:`feedback_nlp.flags.detect_flags`)."""
@@ -421,12 +456,15 @@ def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
     if _HYPOTHETICAL.search(doc[max(0, start - _HYPOTHETICAL_TOKENS):start].text.lower()):
         return "hypothetical"
     sent_start = start
-    while sent_start > 0 and doc[sent_start - 1].text not in {".", "!", "?"}:
+    while sent_start > 0 and doc[sent_start - 1].text not in _SENTENCE_ENDS:
         sent_start -= 1
-    sent_end = end
-    while sent_end < len(doc) and doc[sent_end].text not in {".", "!", "?"}:
+    # This sentence and the next: "He was bullied and self-harmed. He's thriving now."
+    sent_end, ends = end, 0
+    while sent_end < len(doc) and ends < 2:
+        ends += doc[sent_end].text in _SENTENCE_ENDS
         sent_end += 1
-    if _RESOLVED.search(doc[sent_start:sent_end].text.lower()):
+    told = doc[sent_start:sent_end].text.lower()
+    if _RESOLVED.search(told) and not _CURRENT.search(told):
         return "long_ago"
     return None
 
@@ -435,9 +473,10 @@ def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
 RULES = SafeguardingRules()
 
 
-def assess(text: str) -> Assessment:
-    """What the safeguarding rules read in one comment (see :class:`Assessment`)."""
-    return RULES.assess(text)
+def reassures(text: str) -> bool:
+    """Whether one comment reassures, with no safeguarding rule standing (see
+    :meth:`SafeguardingRules.reassures`)."""
+    return RULES.reassures(text)
 
 
 def is_safeguarding(text) -> bool:
