@@ -7,7 +7,8 @@ Quick start::
     tags[0].themes      # ('confidence_and_trust', 'access')
 
 For control, load a model once with :func:`load` and use the :class:`Tagger`; route tags to
-teams with :func:`load_routes`; quote comments safely with :func:`redact`.
+teams with :func:`load_routes`; quote comments safely with :func:`redact`. Teach a model your own
+comments: :func:`review` picks the comments worth correcting, :func:`adapt` learns the corrections.
 """
 
 from importlib import metadata as _metadata
@@ -17,6 +18,7 @@ try:  # pyproject.toml is the one place the version is written; the installed me
 except _metadata.PackageNotFoundError:  # code run from a clone that was never installed
     __version__ = "0+unknown"
 
+from .adapting import adapt
 from .corpus import read_corpus
 from .exceptions import (
     ColumnError,
@@ -31,6 +33,7 @@ from .exceptions import (
 )
 from .flags import redact
 from .metrics import Scores
+from .reviewing import review
 from .routing import Route, Router, load_routes
 from .tagging import Tag, Tagger, load, tag
 from .themes import FLAGS, SENTIMENTS, THEME_IDS, THEMES, Theme
@@ -57,11 +60,13 @@ __all__ = [
     "Tagger",
     "Theme",
     "TrainingConfig",
+    "adapt",
     "cross_validate",
     "load",
     "load_routes",
     "read_corpus",
     "redact",
+    "review",
     "tag",
     "train",
     "train_files",
