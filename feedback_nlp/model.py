@@ -127,7 +127,10 @@ class CommentModel(BaseEstimator):
         self.rating_features = rating_features
         self.random_state = random_state
 
-    def fit(self, texts, themes, sentiment, questions=None, safeguarding=None, ratings=None, groups=None):
+    def fit(
+        self, texts, themes, sentiment, questions=None, safeguarding=None, ratings=None, groups=None,
+        threshold_rows=None,
+    ):
         """Fit the features and the heads.
 
         Parameters
@@ -151,6 +154,10 @@ class CommentModel(BaseEstimator):
             Rows with the same group are copies of one comment (a comment weighted by repeating
             it, see :mod:`feedback_nlp.adapting`); they stay in one fold when thresholds are tuned,
             so that no copy is scored by a classifier that learned another.
+        threshold_rows : sequence of bool, optional
+            The rows whose held-out scores tune each theme's threshold (all when None): a
+            team's own comments, when adapting to its conventions. A theme none of these rows
+            has is tuned on all rows.
 
         Returns
         -------
@@ -181,9 +188,12 @@ class CommentModel(BaseEstimator):
             cv=multilabel_folds(themes, self.threshold_folds, self.random_state, groups),
             method="predict_proba",
         )
-        self.thresholds_ = np.array(
-            [best_f1_threshold(themes[:, j], held_out[:, j]) for j in range(themes.shape[1])]
-        )
+        tune = np.ones(len(texts), dtype=bool) if threshold_rows is None else np.asarray(threshold_rows, dtype=bool)
+        self.thresholds_ = np.array([
+            best_f1_threshold(themes[rows, j], held_out[rows, j])
+            for j in range(themes.shape[1])
+            for rows in [tune if themes[tune, j].any() else slice(None)]
+        ])
         self.themes_ = theme_head.fit(X, themes)
 
         known = pd.notna(sentiment)

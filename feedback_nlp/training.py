@@ -118,7 +118,9 @@ def _weights(corpus: pd.DataFrame, weights) -> np.ndarray:
     return weights.astype(np.int64)
 
 
-def _fit(config: TrainingConfig, rows: pd.DataFrame, weights: np.ndarray | None, flagged=None) -> CommentModel:
+def _fit(
+    config: TrainingConfig, rows: pd.DataFrame, weights: np.ndarray | None, flagged=None, threshold_rows=None
+) -> CommentModel:
     """A model fitted on ``rows`` (all with text), each repeated as many times as its weight.
 
     Repeating a row is what a weight means to a logistic regression's loss; the copies of one
@@ -129,6 +131,7 @@ def _fit(config: TrainingConfig, rows: pd.DataFrame, weights: np.ndarray | None,
     if repeat is not None:
         rows = rows.iloc[repeat]
         flagged = None if flagged is None else flagged[repeat]
+        threshold_rows = None if threshold_rows is None else np.asarray(threshold_rows)[repeat]
     return config.build_model().fit(
         rows["text"].to_numpy(dtype=object),
         rows[list(THEME_IDS)].to_numpy(),
@@ -137,6 +140,7 @@ def _fit(config: TrainingConfig, rows: pd.DataFrame, weights: np.ndarray | None,
         flagged,
         normalise_ratings(rows["rating"]),  # a table built by hand may hold numbers
         groups=repeat,
+        threshold_rows=threshold_rows,
     )
 
 
@@ -146,6 +150,7 @@ def cross_validate(
     *,
     extra: pd.DataFrame | None = None,
     weights=None,
+    thresholds_on_corpus: bool = False,
     progress: bool = False,
 ) -> Scores:
     """Cross-validated theme and sentiment figures of the model ``config`` builds on ``corpus``.
@@ -164,6 +169,9 @@ def cross_validate(
         model's training data when measuring an adaptation (see :mod:`feedback_nlp.adapting`).
     weights : sequence of int, optional
         How many times each row of ``corpus`` counts in training (rows of ``extra`` count once).
+    thresholds_on_corpus : bool
+        Tune each fold's thresholds on its ``corpus`` rows only, not on ``extra`` (see
+        ``threshold_rows`` of :func:`train`).
     progress : bool
         Show a progress bar over the folds on stderr.
 
@@ -185,12 +193,14 @@ def cross_validate(
     for train_idx, test_idx in tqdm(folds, desc="cross-validation", unit="fold", disable=not progress):
         usable = train_idx[has_text[train_idx]]
         rows, row_weights = corpus.iloc[usable], weights[usable]
+        tune = None
         if extra is not None:
             rows = pd.concat([extra, rows], ignore_index=True)
             row_weights = np.concatenate([np.ones(len(extra), dtype=np.int64), row_weights])
+            tune = np.arange(len(rows)) >= len(extra) if thresholds_on_corpus else None
         # No safeguarding labels: these scores are of themes and sentiment only, and the
         # safeguarding head would cost six more fits a fold.
-        model = _fit(config, rows, None if (row_weights == 1).all() else row_weights)
+        model = _fit(config, rows, None if (row_weights == 1).all() else row_weights, threshold_rows=tune)
         test = corpus.iloc[test_idx]
         predicted_themes[test_idx], predicted_sentiment[test_idx] = model.predict(
             test["text"].to_numpy(dtype=object),
@@ -211,6 +221,7 @@ def train(
     *,
     sources: Sequence[dict] = (),
     weights=None,
+    threshold_rows=None,
     progress: bool = False,
 ) -> Tagger:
     """Train the theme and sentiment model on a labelled corpus.
@@ -228,7 +239,10 @@ def train(
         ``sha256``, ``rows``); :func:`train_files` fills it in.
     weights : sequence of int, optional
         How many times each corpus row counts (a whole number >= 1 a row; all 1 when omitted):
-        :func:`feedback_nlp.adapting.adapt` weights a team's corrected comments this way.
+        :func:`feedback_nlp.adapt` weights a team's corrected comments this way.
+    threshold_rows : sequence of bool, optional
+        The corpus rows whose held-out scores tune the thresholds (all when omitted); a theme
+        none of them has is tuned on all rows. Not used by the cross-validated figures.
     progress : bool
         Show progress on stderr.
 
@@ -255,7 +269,9 @@ def train(
     cv_scores = cross_validate(corpus, config, weights=weights, progress=progress) if config.cv_folds else None
     flagged = _safeguarding(usable)
     start = time.perf_counter()
-    model = _fit(config, usable, weights[corpus.index.isin(usable.index)], flagged)
+    kept = corpus.index.isin(usable.index)
+    tune = None if threshold_rows is None else np.asarray(threshold_rows, dtype=bool)[kept]
+    model = _fit(config, usable, weights[kept], flagged, tune)
     card = {
         "training_data": list(sources),
         "training_rows": {
