@@ -29,9 +29,11 @@ from .model import check_model_folder, sha256_file
 from .tagging import DEFAULT_MODEL_DIR, Tagger, load
 from .training import TrainingConfig, cross_validate, train
 
-# How many times a sheet row counts against a base row. Measured by
-# scripts/benchmark_adaptation.py on the QDC file (README, "Teach it your comments").
+# How many times a sheet row counts against a base row, and which rows tune the thresholds.
+# Measured by scripts/benchmark_adaptation.py on the QDC file (README, "Teach it your comments").
 DEFAULT_WEIGHT = 3
+THRESHOLDS = ("sheets", "all")
+DEFAULT_THRESHOLDS = "sheets"
 
 
 def adapt(
@@ -40,6 +42,7 @@ def adapt(
     out: str | PathLike,
     *,
     weight: int = DEFAULT_WEIGHT,
+    thresholds: str = DEFAULT_THRESHOLDS,
     cv_folds: int = 5,
     overwrite: bool = False,
     progress: bool = False,
@@ -59,6 +62,9 @@ def adapt(
         The model folder to write (a new or empty folder, unless ``overwrite``).
     weight : int
         How many times each sheet row counts against a row of the base training data.
+    thresholds : {"sheets", "all"}
+        Tune each theme's threshold on the held-out scores of the sheet rows only (the team's
+        own comments and conventions), or of every row.
     cv_folds : int
         Folds of the sheets for the after-figures (at least 2), or 0 to skip them (faster).
     overwrite : bool
@@ -95,6 +101,8 @@ def adapt(
         raise ValueError("give at least one corrected review sheet (--data)")
     if weight < 1 or int(weight) != weight:
         raise ValueError(f"weight must be a whole number >= 1; got {weight!r}")
+    if thresholds not in THRESHOLDS:
+        raise ValueError(f"thresholds must be one of {THRESHOLDS}; got {thresholds!r}")
     check_model_folder(out, overwrite=overwrite)
     model_dir = Path(model) if model is not None else DEFAULT_MODEL_DIR
     base = load(model_dir)
@@ -117,24 +125,43 @@ def adapt(
     after = None
     if cv_folds:
         after = cross_validate(
-            sheets, config, extra=base_corpus, weights=np.full(len(sheets), weight), progress=progress
+            sheets, config, extra=base_corpus, weights=np.full(len(sheets), weight),
+            thresholds_on_corpus=thresholds == "sheets", progress=progress,
         )
-    tagger = train(
-        pd.concat([base_corpus, sheets], ignore_index=True),
-        dataclasses.replace(config, cv_folds=0),
-        sources=[*base_sources, *sheet_sources],
-        weights=np.concatenate([np.ones(len(base_corpus), dtype=np.int64), np.full(len(sheets), weight)]),
-        progress=progress,
-    )
+    tagger = learn(base_corpus, sheets, config, weight=weight, thresholds=thresholds,
+                   sources=[*base_sources, *sheet_sources])
     tagger.card["adaptation"] = {
         "base_model": {"path": model_dir.as_posix(), "sha256": base.card["artefact"]["sha256"]},
         "sheets": sheet_sources,
-        "settings": {"weight": int(weight), "cv_folds": cv_folds, "seed": config.seed},
+        "settings": {"weight": int(weight), "thresholds": thresholds, "cv_folds": cv_folds, "seed": config.seed},
         "before": _figures(before),
         "after": None if after is None else {"folds": cv_folds, **_figures(after)},
     }
     tagger.save(out, overwrite=overwrite)
     return tagger
+
+
+def learn(
+    base: pd.DataFrame,
+    sheets: pd.DataFrame,
+    config: TrainingConfig,
+    *,
+    weight: int = DEFAULT_WEIGHT,
+    thresholds: str = DEFAULT_THRESHOLDS,
+    sources=(),
+) -> Tagger:
+    """A model trained on corpus tables ``base`` and ``sheets``, each sheet row counting
+    ``weight`` times, thresholds tuned on the sheet rows (``"sheets"``) or every row (``"all"``):
+    what :func:`adapt` saves, without the figures (the adaptation benchmark calls it too)."""
+    rows = pd.concat([base, sheets], ignore_index=True)
+    on_sheets = np.arange(len(rows)) >= len(base)
+    return train(
+        rows,
+        dataclasses.replace(config, cv_folds=0),
+        sources=sources,
+        weights=np.where(on_sheets, weight, 1),
+        threshold_rows=on_sheets if thresholds == "sheets" else None,
+    )
 
 
 def _figures(scores: Scores) -> dict:

@@ -15,7 +15,7 @@ import sys
 import warnings
 
 from .about import VersionAction
-from .adapting import DEFAULT_WEIGHT, adapt
+from .adapting import DEFAULT_THRESHOLDS, DEFAULT_WEIGHT, THRESHOLDS, adapt
 from .batch import CHUNK_ROWS, tag_file
 from .corpus import FORMATS, read_corpus
 from .embeddings import ENCODERS
@@ -127,7 +127,7 @@ def _review(args) -> int:
 
 def _adapt(args) -> int:
     tagger = adapt(
-        args.model, args.data, args.out, weight=args.weight, cv_folds=args.cv_folds,
+        args.model, args.data, args.out, weight=args.weight, thresholds=args.thresholds, cv_folds=args.cv_folds,
         overwrite=args.overwrite, progress=True,
     )
     figures = tagger.card["adaptation"]
@@ -292,6 +292,9 @@ def _add_adapt(commands) -> None:
     adapt_.add_argument("--overwrite", action="store_true", help="replace an existing model folder at --out")
     adapt_.add_argument("--weight", type=int, default=DEFAULT_WEIGHT,
                         help=f"how many times a reviewed comment counts against a base one (default {DEFAULT_WEIGHT})")
+    adapt_.add_argument("--thresholds", choices=THRESHOLDS, default=DEFAULT_THRESHOLDS,
+                        help="tune each theme's threshold on the sheets' comments or on all "
+                        f"(default {DEFAULT_THRESHOLDS})")
     adapt_.add_argument("--cv-folds", type=int, default=5,
                         help="folds of the sheets for the after-figures (default 5); 0 skips them (faster)")
     adapt_.set_defaults(run=_adapt)
