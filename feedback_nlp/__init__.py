@@ -8,7 +8,8 @@ Quick start::
 
 For control, load a model once with :func:`load` and use the :class:`Tagger`; route tags to
 teams with :func:`load_routes`; quote comments safely with :func:`redact`; turn a tagged file
-into a board's report with :func:`report`.
+into a board's report with :func:`report`. Teach a model your own comments: :func:`review`
+picks the comments worth correcting, :func:`adapt` learns the corrections.
 """
 
 from importlib import metadata as _metadata
@@ -18,6 +19,7 @@ try:  # pyproject.toml is the one place the version is written; the installed me
 except _metadata.PackageNotFoundError:  # code run from a clone that was never installed
     __version__ = "0+unknown"
 
+from .adapting import adapt
 from .corpus import read_corpus
 from .exceptions import (
     ColumnError,
@@ -34,6 +36,7 @@ from .exceptions import (
 from .flags import redact
 from .metrics import Scores
 from .reporting import Report, report
+from .reviewing import review
 from .routing import Route, Router, load_routes
 from .tagging import Tag, Tagger, load, tag
 from .themes import FLAGS, SENTIMENTS, THEME_IDS, THEMES, Theme
@@ -62,12 +65,14 @@ __all__ = [
     "Tagger",
     "Theme",
     "TrainingConfig",
+    "adapt",
     "cross_validate",
     "load",
     "load_routes",
     "read_corpus",
     "redact",
     "report",
+    "review",
     "tag",
     "train",
     "train_files",

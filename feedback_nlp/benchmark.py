@@ -8,6 +8,7 @@ regression baseline, VADER (a sentiment lexicon, no themes), and this project's 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -21,10 +22,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
+from .adapting import DEFAULT_THRESHOLDS, DEFAULT_WEIGHT, learn
 from .metrics import Scores, score
 from .model import multilabel_folds
+from .ratings import normalise_ratings
+from .reviewing import select
 from .themes import THEME_IDS
-from .training import TrainingConfig
+from .training import TrainingConfig, train
 
 
 class _SklearnBaseline:
@@ -278,3 +282,110 @@ def format_table(results) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
+
+
+@dataclass(frozen=True)
+class AdaptationResult:
+    """One arm of the adaptation benchmark: a target, how its labels were picked, how many, a seed."""
+
+    target: str
+    picked_by: str
+    labels: int
+    seed: int
+    scores: Scores
+
+
+def adaptation(
+    corpus: pd.DataFrame,
+    groups,
+    *,
+    sizes=(0, 50, 100, 200, 400),
+    seeds=(0, 1, 2),
+    test_share: float = 0.25,
+    weight: int = DEFAULT_WEIGHT,
+    thresholds: str = DEFAULT_THRESHOLDS,
+    config: TrainingConfig = TrainingConfig(cv_folds=0),
+    progress: bool = False,
+) -> list[AdaptationResult]:
+    """Measure adaptation to each group (a trust) of a labelled file, as a team would do it.
+
+    For each group as the target and each seed: a base model trained on the other groups; the
+    target's comments with text split (seeded) into a pool and a test part; K comments of the
+    pool picked by :func:`feedback_nlp.reviewing.select` (``picked_by="review"``) or at random
+    (``"random"``), labelled by a perfect reviewer (the file's own labels), and learned as
+    :func:`feedback_nlp.adapt` learns them (:func:`feedback_nlp.adapting.learn`, with ``weight``
+    and ``thresholds``); and the whole pool learned the same way and plainly, as ``train`` would
+    (``"ceiling"`` and ``"ceiling, plain"``). Every arm is scored on the test part. K = 0 is the
+    base model.
+    """
+    corpus = corpus.reset_index(drop=True)
+    groups = np.asarray(groups, dtype=object)
+    has_text = corpus["text"].str.strip().to_numpy() != ""
+    results = []
+    arms = [(g, seed) for g in pd.unique(groups) for seed in seeds]
+    for target, seed in tqdm(arms, desc="targets x seeds", disable=not progress):
+        base = corpus[(groups != target) & has_text]
+        own = corpus[(groups == target) & has_text].reset_index(drop=True)
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(len(own))
+        test, pool = own.iloc[order[: int(len(own) * test_share)]], own.iloc[order[int(len(own) * test_share):]]
+        pool = pool.reset_index(drop=True)
+        seeded = dataclasses.replace(config, seed=seed)
+
+        def scored(picked_by, labels, tagger):
+            themes, sentiment = tagger.model.predict(
+                test["text"].to_numpy(dtype=object), test["question"].to_numpy(dtype=object),
+                normalise_ratings(test["rating"]),
+            )
+            truth = test[list(THEME_IDS)].to_numpy()
+            results.append(AdaptationResult(
+                target, picked_by, labels, seed, score(truth, themes, test["sentiment"].to_numpy(dtype=object), sentiment)
+            ))
+
+        def learned(rows):
+            return learn(base, rows, seeded, weight=weight, thresholds=thresholds)
+
+        base_model = train(base, seeded)
+        texts, questions = pool["text"].to_numpy(dtype=object), pool["question"].to_numpy(dtype=object)
+        for k in sizes:
+            if k == 0:
+                scored("review", 0, base_model)
+                scored("random", 0, base_model)
+                continue
+            reviewed = select(base_model, texts, questions, normalise_ratings(pool["rating"]), k, seed=seed).rows
+            scored("review", k, learned(pool.iloc[reviewed]))
+            scored("random", k, learned(pool.iloc[rng.choice(len(pool), k, replace=False)]))
+        scored("ceiling", len(pool), learned(pool))
+        scored("ceiling, plain", len(pool), train(pd.concat([base, pool], ignore_index=True), seeded))
+    return results
+
+
+def format_adaptation(results) -> str:
+    """The adaptation results as a Markdown table per target: means over seeds (and their
+    spread, the standard deviation), and each as a share of the ceiling."""
+    frame = pd.DataFrame(
+        [
+            {
+                "target": r.target, "picked by": r.picked_by, "K": r.labels, "seed": r.seed,
+                "theme macro F1": r.scores.theme_macro_f1, "theme micro F1": r.scores.theme_micro_f1,
+                "sentiment macro F1": r.scores.sentiment_macro_f1,
+            }
+            for r in results
+        ]
+    )
+    figures = ["theme macro F1", "theme micro F1", "sentiment macro F1"]
+    lines = []
+    for target, rows in frame.groupby("target", sort=False):
+        ceilings = rows[rows["picked by"].str.startswith("ceiling")].groupby("picked by")[figures].mean()
+        ceiling = ceilings.max()  # the better of weighted and plain, per figure
+        lines += [
+            f"\n**Target {target}** (ceiling: the better of the whole pool adapted and plain, per figure)\n",
+            "| picked by | K | " + " | ".join(figures) + " | theme macro / ceiling | sentiment macro / ceiling |",
+            "|---|---|" + "---|" * (len(figures) + 2),
+        ]
+        for (picked_by, k), arm in rows.groupby(["picked by", "K"], sort=False):
+            mean, spread = arm[figures].mean(), arm[figures].std(ddof=0)
+            cells = [f"{mean[f]:.3f} ± {spread[f]:.3f}" for f in figures]
+            shares = [f"{mean[f] / ceiling[f]:.0%}" for f in ("theme macro F1", "sentiment macro F1")]
+            lines.append(f"| {picked_by} | {k} | " + " | ".join(cells + shares) + " |")
+    return "\n".join(lines).lstrip("\n")

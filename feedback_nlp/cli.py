@@ -1,4 +1,5 @@
-"""The ``feedback-nlp`` command: tag, report, train and evaluate. Each command calls one library function.
+"""The ``feedback-nlp`` command: tag, report, train, evaluate, review and adapt. Each command calls
+one library function.
 
 Exit codes: 0 done; 2 a problem with the input, the output, a model folder or the arguments,
 said in one line naming the file; 130 stopped by Ctrl-C, 143 by SIGTERM (nothing left behind).
@@ -14,12 +15,14 @@ import sys
 import warnings
 
 from .about import VersionAction
+from .adapting import DEFAULT_THRESHOLDS, DEFAULT_WEIGHT, THRESHOLDS, adapt
 from .batch import CHUNK_ROWS, tag_file
 from .corpus import FORMATS, read_corpus
 from .embeddings import ENCODERS
 from .exceptions import FeedbackNLPError
 from .reporting import DEFAULT_TITLE, report
 from .reporting.figures import PERIODS
+from .reviewing import review
 from .routing import load_routes
 from .tables import DELIMITERS, ENCODINGS
 from .tagging import REVIEW_MARGIN, load
@@ -103,8 +106,62 @@ def _train(args) -> int:
 
 def _evaluate(args) -> int:
     tagger = load(args.model, review_margin=args.review_margin)
+    if args.by:
+        return _evaluate_by(args, tagger)
     scores = tagger.evaluate(read_corpus(args.data, format=args.format))
     print(json.dumps(scores.to_dict(), indent=2) if args.json else scores.format())
+    return 0
+
+
+def _evaluate_by(args, tagger) -> int:
+    groups = tagger.evaluate_by(read_corpus(args.data, format=args.format, keep=[args.by]), args.by)
+    if args.json:
+        print(json.dumps({group: scores.to_dict() for group, scores in groups.items()}, indent=2))
+        return 0
+    width = max(len(args.by), *(len(g) for g in groups)) + 2
+    print(f"{args.by:<{width}}{'comments':>9}{'theme macro':>12}{'theme micro':>12}"
+          f"{'sent. acc.':>11}{'sent. macro':>12}{'review':>8}")
+    for group, s in groups.items():
+        print(f"{group or '(blank)':<{width}}{s.rows:>9}{s.theme_macro_f1:>12.3f}{s.theme_micro_f1:>12.3f}"
+              f"{s.sentiment_accuracy:>11.3f}{s.sentiment_macro_f1:>12.3f}{s.review_share:>8.0%}")
+    return 0
+
+
+def _review(args) -> int:
+    summary = review(
+        args.input, args.output, model=args.model, column=args.column,
+        question_column=_column_choice(args.question_column), rating_column=_column_choice(args.rating_column),
+        n=args.n, exclude=args.exclude or (), sheet=args.sheet, seed=args.seed,
+    )
+    for said in summary.found:
+        print(f"feedback-nlp: {said}", file=sys.stderr)
+    print(
+        f"chose {summary.rows} of {summary.candidates} distinct new comments of column "
+        f"{summary.column!r} in {summary.seconds:.1f}s -> {args.output}; correct their themes, "
+        "sentiment and flags, then run feedback-nlp adapt",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _adapt(args) -> int:
+    tagger = adapt(
+        args.model, args.data, args.out, weight=args.weight, thresholds=args.thresholds, cv_folds=args.cv_folds,
+        overwrite=args.overwrite, progress=True,
+    )
+    figures = tagger.card["adaptation"]
+    rows = sum(sheet["rows"] for sheet in figures["sheets"])
+    print(f"on the {rows} reviewed comments of {len(figures['sheets'])} sheet(s):")
+    for name in ("before", "after"):
+        f = figures[name]
+        if f is None:
+            continue
+        how = "the base model" if name == "before" else f"adapted, cross-validated over {f['folds']} folds of the sheets"
+        print(
+            f"  {name:<7}theme macro F1 {f['theme_macro_f1']:.3f}, micro F1 {f['theme_micro_f1']:.3f}; "
+            f"sentiment accuracy {f['sentiment_accuracy']:.3f}, macro F1 {f['sentiment_macro_f1']:.3f} ({how})"
+        )
+    print(f"model saved in {args.out} (final fit {tagger.card['fit_seconds']}s)")
     return 0
 
 
@@ -243,8 +300,58 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", help="model folder (default: the shipped default model)")
     evaluate.add_argument("--review-margin", **review_margin)
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    evaluate.add_argument(
+        "--by", metavar="COLUMN",
+        help="figures for each value of this column of the labelled file (a service, site or survey)",
+    )
     evaluate.set_defaults(run=_evaluate)
+    _add_review(commands)
+    _add_adapt(commands)
     return parser
+
+
+def _add_review(commands) -> None:
+    review_ = commands.add_parser(
+        "review", help="choose the comments worth a person's labels, as a sheet to correct",
+        description="Choose the N comments of a table whose labels would teach the model most (unsure, "
+        "likely rare themes, spread over the kinds of comment, never one twice) and write them with the "
+        "model's guesses as a review sheet: a labelled file that adapt learns from once corrected.",
+    )
+    review_.add_argument("input", help="CSV, Excel (.xlsx) or Parquet file of comments (or a tagged file)")
+    review_.add_argument("-o", "--output", required=True, help="the review sheet, .csv or .xlsx")
+    review_.add_argument("--model", help="model folder (default: the shipped default model)")
+    review_.add_argument("--column", help="the comment column (default: found by its name)")
+    review_.add_argument("--question-column", default="auto",
+                         help="the survey question column (default: found; 'none' for none)")
+    review_.add_argument("--rating-column", default="auto",
+                         help="the survey rating column (default: found by its name; 'none' for none)")
+    review_.add_argument("-n", type=int, default=200, help="how many comments to choose (default 200)")
+    review_.add_argument("--exclude", action="append", metavar="SHEET",
+                         help="an earlier review sheet: none of its comments is chosen again (repeatable)")
+    review_.add_argument("--sheet", help="the worksheet of an .xlsx input (default: the one Excel opens on)")
+    review_.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    review_.set_defaults(run=_review)
+
+
+def _add_adapt(commands) -> None:
+    adapt_ = commands.add_parser(
+        "adapt", help="learn corrected review sheets on top of a model",
+        description="Train a model on a base model's training data and the corrected review sheets, "
+        "the sheets weighted up; print figures on the reviewed comments before and after.",
+    )
+    adapt_.add_argument("--model", help="the base model folder (default: the shipped default model)")
+    adapt_.add_argument("--data", action="append", required=True, metavar="SHEET",
+                        help="a corrected review sheet, .csv or .xlsx (repeatable: every round's sheets)")
+    adapt_.add_argument("--out", required=True, help="model folder to write (a new or empty folder)")
+    adapt_.add_argument("--overwrite", action="store_true", help="replace an existing model folder at --out")
+    adapt_.add_argument("--weight", type=int, default=DEFAULT_WEIGHT,
+                        help=f"how many times a reviewed comment counts against a base one (default {DEFAULT_WEIGHT})")
+    adapt_.add_argument("--thresholds", choices=THRESHOLDS, default=DEFAULT_THRESHOLDS,
+                        help="tune each theme's threshold on the sheets' comments or on all "
+                        f"(default {DEFAULT_THRESHOLDS})")
+    adapt_.add_argument("--cv-folds", type=int, default=5,
+                        help="folds of the sheets for the after-figures (default 5); 0 skips them (faster)")
+    adapt_.set_defaults(run=_adapt)
 
 
 class _Terminated(KeyboardInterrupt):

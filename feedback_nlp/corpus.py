@@ -16,7 +16,7 @@ import pandas as pd
 
 from .exceptions import CorpusError, EmptyTextWarning, InputFileError
 from .ratings import normalise_ratings
-from .tables import detect_encoding
+from .tables import EXCEL_SUFFIXES, TableReader, detect_encoding, unguarded
 from .themes import (
     FLAGS,
     QDC_CATEGORY_THEMES,
@@ -36,19 +36,25 @@ PROJECT_REQUIRED = ("text", "themes", "sentiment")
 CORPUS_COLUMNS = ("text", "question", "rating", *THEME_IDS, "sentiment", "flags")
 
 
-def read_corpus(path: str | PathLike, format: str = "auto") -> pd.DataFrame:
+def read_corpus(path: str | PathLike, format: str = "auto", *, keep=()) -> pd.DataFrame:
     """Read a file of labelled comments into the corpus table.
 
     Parameters
     ----------
     path : str or path-like
-        A CSV file in the project's format or in the NHS QDC v6 format.
+        A CSV file (or an ``.xlsx`` workbook, read from the sheet Excel opens on, as a review
+        sheet is) in the project's format or in the NHS QDC v6 format. A CSV cell that starts
+        with an apostrophe before ``=``, ``+``, ``-`` or ``@`` is read without the apostrophe,
+        which the project's writers put there so that a spreadsheet shows the cell as text.
     format : {"auto", "project", "qdc"}, default "auto"
         ``"project"``: columns ``text``, ``themes`` (theme ids joined by ``;``), ``sentiment``,
         optional ``flags``, ``question`` and ``rating``. ``"qdc"``: one 0/1 column per QDC
         category, text in ``FFT answer``, the rating in ``FFT categorical answer``, mapped to
         themes as ``THEMES.md`` specifies. ``"auto"`` picks the format
         from the header and refuses a header that fits neither.
+    keep : sequence of str
+        Other columns of the file to keep, after the corpus columns, as they are (a service or
+        site column to group figures by).
 
     Returns
     -------
@@ -63,7 +69,7 @@ def read_corpus(path: str | PathLike, format: str = "auto") -> pd.DataFrame:
     Raises
     ------
     CorpusError
-        The file is missing, not UTF-8 CSV, lacks a required column, or holds an unknown theme,
+        The file is missing, not UTF-8 CSV, lacks a required or kept column, or holds an unknown theme,
         sentiment, flag or QDC value; the message names the file, row and column.
 
     Warns
@@ -80,10 +86,15 @@ def read_corpus(path: str | PathLike, format: str = "auto") -> pd.DataFrame:
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}; got {format!r}")
-    raw = _read_csv(path)
+    raw = _read_table(path)
     if format == "auto":
         format = _detect_format(path, raw)
     table = _from_project(path, raw) if format == "project" else _from_qdc(path, raw)
+    _require_columns(path, raw, keep)
+    for column in keep:
+        if column in table.columns:
+            raise CorpusError(path, f"cannot keep column {column!r}: the corpus table has its own", column=column)
+        table[column] = raw[column].to_numpy()
     _warn_empty_texts(path, table)
     table.attrs.update(source=str(path), format=format)
     return table
@@ -121,6 +132,32 @@ def read_safeguarding_examples(path: str | PathLike) -> pd.DataFrame:
     table = raw.assign(safeguarding=raw["safeguarding"].str.strip() == "1")
     table.attrs.update(source=str(path))
     return table
+
+
+def _read_table(path) -> pd.DataFrame:
+    """Every cell of a labelled file as text: CSV as written (without the formula guard's
+    apostrophe), a workbook's cells as they show (a number 1 as "1", an empty cell as "")."""
+    if Path(path).suffix.lower() in EXCEL_SUFFIXES:
+        return _read_excel(path)
+    return _read_csv(path).apply(lambda column: column.map(unguarded))
+
+
+def _read_excel(path) -> pd.DataFrame:
+    try:
+        reader = TableReader(Path(path), chunk_rows=10_000)
+    except InputFileError as err:
+        raise CorpusError(path, str(err).removeprefix(f"{path}: ")) from None
+    frames = list(reader)
+    raw = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=reader.columns)
+    return raw.apply(lambda column: column.map(_cell_text)).astype(object)
+
+
+def _cell_text(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _read_csv(path) -> pd.DataFrame:

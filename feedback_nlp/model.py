@@ -127,7 +127,10 @@ class CommentModel(BaseEstimator):
         self.rating_features = rating_features
         self.random_state = random_state
 
-    def fit(self, texts, themes, sentiment, questions=None, safeguarding=None, ratings=None, safeguarding_examples=None):
+    def fit(
+        self, texts, themes, sentiment, questions=None, safeguarding=None, ratings=None, groups=None,
+        threshold_rows=None, safeguarding_examples=None,
+    ):
         """Fit the features and the heads.
 
         Parameters
@@ -151,6 +154,14 @@ class CommentModel(BaseEstimator):
             The survey rating each comment explains, normalised as
             :func:`feedback_nlp.ratings.normalise_ratings` gives it (``read_corpus`` does); the
             values seen become the model's ``rating_scale_``.
+        groups : sequence of int, optional
+            Rows with the same group are copies of one comment (a comment weighted by repeating
+            it, see :mod:`feedback_nlp.adapting`); they stay in one fold when thresholds are tuned,
+            so that no copy is scored by a classifier that learned another.
+        threshold_rows : sequence of bool, optional
+            The rows whose held-out scores tune each theme's threshold (all when None): a
+            team's own comments, when adapting to its conventions. A theme none of these rows
+            has is tuned on all rows.
 
         Returns
         -------
@@ -178,12 +189,15 @@ class CommentModel(BaseEstimator):
             theme_head,
             X,
             themes,
-            cv=multilabel_folds(themes, self.threshold_folds, self.random_state),
+            cv=multilabel_folds(themes, self.threshold_folds, self.random_state, groups),
             method="predict_proba",
         )
-        self.thresholds_ = np.array(
-            [best_f1_threshold(themes[:, j], held_out[:, j]) for j in range(themes.shape[1])]
-        )
+        tune = np.ones(len(texts), dtype=bool) if threshold_rows is None else np.asarray(threshold_rows, dtype=bool)
+        self.thresholds_ = np.array([
+            best_f1_threshold(themes[rows, j], held_out[rows, j])
+            for j in range(themes.shape[1])
+            for rows in [tune if themes[tune, j].any() else slice(None)]
+        ])
         self.themes_ = theme_head.fit(X, themes)
 
         known = pd.notna(sentiment)
@@ -200,7 +214,10 @@ class CommentModel(BaseEstimator):
             flagged = np.zeros(len(texts), bool) if safeguarding is None else np.asarray(safeguarding, dtype=bool)
             X = sp.vstack([X, self._joined(extra, extra_texts)], format="csr")
             safeguarding = np.concatenate([flagged, extra_flagged.astype(bool)])
-        self.safeguarding_, self.safeguarding_threshold_ = self._fit_safeguarding(X, safeguarding)
+            # Each example is a group of its own, after the corpus rows' groups.
+            if groups is not None:
+                groups = np.concatenate([groups, np.max(groups, initial=-1) + 1 + np.arange(len(extra_texts))])
+        self.safeguarding_, self.safeguarding_threshold_ = self._fit_safeguarding(X, safeguarding, groups)
         return self
 
     def _joined(self, X, texts) -> sp.csr_matrix:
@@ -219,7 +236,7 @@ class CommentModel(BaseEstimator):
         block = rating_features(ratings, kinds, self.rating_scale_, self.rating_features == "crossed")
         return sp.hstack([X, block], format="csr")
 
-    def _fit_safeguarding(self, X, flagged):
+    def _fit_safeguarding(self, X, flagged, groups=None):
         """The safeguarding head and its threshold, or (None, inf) without enough flagged rows."""
         flagged = np.zeros(X.shape[0], dtype=bool) if flagged is None else np.asarray(flagged, dtype=bool)
         if flagged.sum() < max(MIN_SAFEGUARDING, self.threshold_folds):
@@ -228,6 +245,9 @@ class CommentModel(BaseEstimator):
             C=self.theme_C, class_weight="balanced", solver="liblinear", random_state=self.random_state
         )
         folds = StratifiedKFold(self.threshold_folds, shuffle=True, random_state=self.random_state)
+        folds = list(folds.split(X, flagged)) if groups is None else _by_group(
+            groups, lambda first: list(folds.split(first, flagged[first]))  # copies in one fold
+        )
         held_out = cross_val_predict(head, X, flagged, cv=folds, method="predict_proba")[:, 1]
         threshold = float(np.quantile(held_out[flagged], 1 - SAFEGUARDING_RECALL, method="lower"))
         return head.fit(X, flagged), threshold
@@ -319,18 +339,31 @@ def question_kinds(questions, n: int) -> np.ndarray:
     return questions.map({q: question_kind(q) for q in questions.unique()}).to_numpy(dtype=object)
 
 
-def multilabel_folds(themes, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def multilabel_folds(themes, n_folds: int, seed: int, groups=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Seeded folds of a 0/1 theme matrix, stratified on each row's rarest theme (or none).
 
     Multi-label data has no single class to stratify on; the rarest theme present matters most,
-    so that rare themes such as leading_voice land in every fold.
+    so that rare themes such as leading_voice land in every fold. Rows sharing a value of
+    ``groups`` (copies of one comment, so with the same labels) land in the same fold: the
+    folds are made over the first row of each group and carry its copies with it.
     """
     themes = np.asarray(themes, dtype=bool)
+    if groups is not None:
+        return _by_group(groups, lambda first: multilabel_folds(themes[first], n_folds, seed))
     key = np.full(len(themes), -1)
     for j in np.argsort(themes.sum(axis=0), kind="stable")[::-1]:
         key[themes[:, j]] = j
     splitter = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(themes)), key))
+
+
+def _by_group(groups, make_folds) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Folds that ``make_folds`` makes over the first row of each group (given their positions),
+    each carrying every row of the group with its first."""
+    codes = pd.factorize(pd.Series(groups))[0]
+    _, first = np.unique(codes, return_index=True)  # position p in first is group code p
+    return [(np.flatnonzero(np.isin(codes, train)), np.flatnonzero(np.isin(codes, test)))
+            for train, test in make_folds(first)]
 
 
 def best_f1_threshold(truth, scores) -> float:

@@ -442,13 +442,20 @@ class TableWriter:
     raw_formulas : bool
         Write CSV cells that a spreadsheet would run as formulas as they are (for a program to
         read), instead of with a leading apostrophe. ``.xlsx`` cells are always text.
+    choices : dict of str to sequence of str, optional
+        In ``.xlsx``, a drop-down list of these values on every data cell of the named columns
+        (a review sheet's sentiment). Other kinds have no drop-downs.
+    extra_sheets : dict of str to list of rows, optional
+        In ``.xlsx``, further worksheets after the data, by title (a review sheet's theme ids
+        and their meaning). Other kinds leave them out.
 
     Every error of the file system (no permission, a full disk, a parent that is a file) is
     raised as :class:`OutputFileError` naming the output, after the temporary file is removed.
     """
 
-    def __init__(self, path: Path, *, raw_formulas: bool = False):
+    def __init__(self, path: Path, *, raw_formulas: bool = False, choices=None, extra_sheets=None):
         self.path, self.kind, self.raw_formulas = path, file_kind(path, output=True), raw_formulas
+        self.choices, self.extra_sheets = dict(choices or {}), dict(extra_sheets or {})
         self.tmp, self._sink, self._row = None, None, 0
         self._cut, self._replaced = [], []  # Excel cells changed to fit, by first row
         with _output_errors(self):
@@ -488,7 +495,8 @@ class TableWriter:
 
                 self._book = Workbook(write_only=True)
             self._sink = self._book.create_sheet(sheet)
-            self._sink.append([self._excel_cell(str(c), 0) for c in frame.columns])
+            self._columns = [str(c) for c in frame.columns]
+            self._sink.append([self._excel_cell(c, 0) for c in self._columns])
         for i, row in enumerate(frame.itertuples(index=False), start=self._row + 1):
             self._sink.append([self._excel_cell(v, i) if isinstance(v, str) else v for v in row])
 
@@ -528,6 +536,7 @@ class TableWriter:
         """Finish the file and move it into place; warn of Excel cells changed to fit."""
         with _output_errors(self):
             if self.kind == "excel":
+                self._finish_book()
                 self._book.save(self.tmp)
             elif self._sink is not None:
                 self._sink.close()
@@ -544,6 +553,22 @@ class TableWriter:
                 f"characters and were cut there (first at row {self._cut[0]}); CSV and Parquet "
                 "keep every character"
             )
+
+    def _finish_book(self) -> None:
+        """Add the drop-downs and the extra sheets to the workbook, before it is saved."""
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.datavalidation import DataValidation
+
+        for name, values in self.choices.items():
+            if name in self._columns and self._row:
+                letter = get_column_letter(self._columns.index(name) + 1)
+                listed = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
+                listed.add(f"{letter}2:{letter}{self._row + 1}")
+                self._sink.data_validations.append(listed)
+        for title, rows in self.extra_sheets.items():
+            self._sink = self._book.create_sheet(title)
+            for row in rows:
+                self._sink.append([self._excel_cell(str(v), 0) for v in row])
 
     def discard(self) -> None:
         """Remove the temporary file (and openpyxl's, holding the rows written so far); the
@@ -588,6 +613,14 @@ def _guarded(value):
     # fullmatch, as Arrow's $ matches only at the very end (Python's also before a final newline).
     if isinstance(value, str) and _FORMULA_START.match(value) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
+    return value
+
+
+def unguarded(value):
+    """A cell as it was before :func:`_guarded` put an apostrophe before it (a cell that starts
+    with an apostrophe and a formula character, and is not a plain number, loses the apostrophe)."""
+    if isinstance(value, str) and value.startswith("'") and _guarded(value[1:]) != value[1:]:
+        return value[1:]
     return value
 
 

@@ -413,6 +413,26 @@ class Tagger:
         others (``Scores.review_share``, ``Scores.unreviewed``): what acting on the tags
         without reading them would get right.
         """
+        return self._scored(corpus, self._tag_corpus(corpus), np.ones(len(corpus), dtype=bool))
+
+    def evaluate_by(self, corpus: pd.DataFrame, column: str) -> dict[str, Scores]:
+        """:meth:`evaluate` for each group of rows sharing a value of ``column`` (a service, a
+        site, a survey: read it with ``read_corpus(path, keep=[column])``), in the order the
+        groups first appear; a blank value is the group ``""``.
+
+        Raises
+        ------
+        ColumnError
+            ``column`` is not in the corpus table.
+        """
+        if column not in corpus.columns:
+            raise ColumnError(f"no column {column!r} to group by; the columns are {list(corpus.columns)}")
+        tagged = self._tag_corpus(corpus)
+        groups = corpus[column].fillna("").astype(str).str.strip().to_numpy()
+        return {group: self._scored(corpus, tagged, groups == group) for group in pd.unique(groups)}
+
+    def _tag_corpus(self, corpus: pd.DataFrame) -> _Tagged:
+        """Tag a labelled corpus's comments, with their ratings when the model knows ratings."""
         self._warn_if_trained_on(corpus.attrs.get("source"))
         # A model trained without ratings is scored without them, whatever the file holds.
         ratings = None
@@ -421,16 +441,21 @@ class Tagger:
                 ratings = self._checked_ratings(corpus["rating"], range(1, len(corpus) + 1))
             except RatingError as err:
                 raise CorpusError(corpus.attrs.get("source", "corpus"), f"column 'rating', {err}") from None
-        tagged = self._tag(
+        return self._tag(
             corpus["text"].to_numpy(dtype=object), corpus["question"].to_numpy(dtype=object), ratings, False
         )
-        truth, sentiment = corpus[list(THEME_IDS)].to_numpy(), corpus["sentiment"].to_numpy(dtype=object)
-        reviewed = np.array([bool(r) for r in tagged.review_reasons], dtype=bool)
-        kept = ~reviewed
+
+    @staticmethod
+    def _scored(corpus: pd.DataFrame, tagged: _Tagged, rows: np.ndarray) -> Scores:
+        """The scores of the ``rows`` (a mask) of a tagged corpus."""
+        truth = corpus[list(THEME_IDS)].to_numpy()[rows]
+        sentiment = corpus["sentiment"].to_numpy(dtype=object)[rows]
+        themes, sentiments = tagged.themes[rows], tagged.sentiments[rows]
+        kept = ~np.array([bool(r) for r in tagged.review_reasons], dtype=bool)[rows]
         return dataclasses.replace(
-            score(truth, tagged.themes, sentiment, tagged.sentiments),
-            review_share=float(reviewed.mean()) if len(reviewed) else 0.0,
-            unreviewed=score(truth[kept], tagged.themes[kept], sentiment[kept], tagged.sentiments[kept]),
+            score(truth, themes, sentiment, sentiments),
+            review_share=float(1 - kept.mean()) if len(kept) else 0.0,
+            unreviewed=score(truth[kept], themes[kept], sentiment[kept], sentiments[kept]),
         )
 
     def _warn_if_trained_on(self, source) -> None:

@@ -92,7 +92,7 @@ def _check_corpus(corpus: pd.DataFrame, folds: int) -> pd.DataFrame:
     missing = [c for c in CORPUS_COLUMNS if c not in corpus.columns]
     if missing:
         raise CorpusError("corpus", f"missing column(s) {missing}; build it with read_corpus")
-    usable = corpus[corpus["text"].fillna("").str.strip() != ""]
+    usable = _with_text(corpus)
     for theme in THEME_IDS:
         positives = int(usable[theme].sum())
         negatives = len(usable) - positives
@@ -113,8 +113,59 @@ def _safeguarding(corpus: pd.DataFrame) -> np.ndarray:
     return corpus["flags"].str.split(";").map(lambda flags: "safeguarding" in flags).to_numpy(dtype=bool)
 
 
+def _weights(corpus: pd.DataFrame, weights) -> np.ndarray:
+    """``weights`` checked against ``corpus``: a whole number >= 1 per row (all 1 when None)."""
+    if weights is None:
+        return np.ones(len(corpus), dtype=np.int64)
+    weights = np.asarray(weights)
+    if weights.shape != (len(corpus),) or weights.dtype.kind not in "iu" or (weights < 1).any():
+        raise ValueError(f"weights must be one whole number >= 1 per corpus row ({len(corpus)} rows)")
+    return weights.astype(np.int64)
+
+
+def _fit(
+    config: TrainingConfig,
+    rows: pd.DataFrame,
+    weights: np.ndarray | None,
+    flagged=None,
+    threshold_rows=None,
+    safeguarding_examples: pd.DataFrame | None = None,
+) -> CommentModel:
+    """A model fitted on ``rows`` (all with text), each repeated as many times as its weight.
+
+    Repeating a row is what a weight means to a logistic regression's loss; the copies of one
+    row share a group, so that threshold tuning never scores a copy with a classifier that
+    learned another. Without weights the rows are fitted as they are. ``safeguarding_examples``
+    (from :func:`read_safeguarding_examples`) go to the safeguarding head only.
+    """
+    repeat = None if weights is None or (weights == 1).all() else np.repeat(np.arange(len(rows)), weights)
+    if repeat is not None:
+        rows = rows.iloc[repeat]
+        flagged = None if flagged is None else flagged[repeat]
+        threshold_rows = None if threshold_rows is None else np.asarray(threshold_rows)[repeat]
+    return config.build_model().fit(
+        rows["text"].to_numpy(dtype=object),
+        rows[list(THEME_IDS)].to_numpy(),
+        rows["sentiment"].to_numpy(dtype=object),
+        rows["question"].to_numpy(dtype=object),
+        flagged,
+        normalise_ratings(rows["rating"]),  # a table built by hand may hold numbers
+        groups=repeat,
+        threshold_rows=threshold_rows,
+        safeguarding_examples=None
+        if safeguarding_examples is None
+        else (safeguarding_examples["text"], safeguarding_examples["safeguarding"]),
+    )
+
+
 def cross_validate(
-    corpus: pd.DataFrame, config: TrainingConfig = TrainingConfig(), *, progress: bool = False
+    corpus: pd.DataFrame,
+    config: TrainingConfig = TrainingConfig(),
+    *,
+    extra: pd.DataFrame | None = None,
+    weights=None,
+    thresholds_on_corpus: bool = False,
+    progress: bool = False,
 ) -> Scores:
     """Cross-validated theme and sentiment figures of the model ``config`` builds on ``corpus``.
 
@@ -124,9 +175,17 @@ def cross_validate(
     Parameters
     ----------
     corpus : pandas.DataFrame
-        A table from :func:`read_corpus`.
+        A table from :func:`read_corpus`; its rows are split into folds and scored.
     config : TrainingConfig
         ``cv_folds`` gives the number of folds (at least 2).
+    extra : pandas.DataFrame, optional
+        Labelled rows added to the training part of every fold and never scored: the base
+        model's training data when measuring an adaptation (see :mod:`feedback_nlp.adapting`).
+    weights : sequence of int, optional
+        How many times each row of ``corpus`` counts in training (rows of ``extra`` count once).
+    thresholds_on_corpus : bool
+        Tune each fold's thresholds on its ``corpus`` rows only, not on ``extra`` (see
+        ``threshold_rows`` of :func:`train`).
     progress : bool
         Show a progress bar over the folds on stderr.
 
@@ -137,26 +196,37 @@ def cross_validate(
     if config.cv_folds < 2:
         raise ValueError("cross_validate needs config.cv_folds >= 2")
     corpus = corpus.reset_index(drop=True)
-    _check_corpus(corpus, config.threshold_folds)
-    texts = corpus["text"].to_numpy(dtype=object)
-    questions = corpus["question"].to_numpy(dtype=object)
-    ratings = normalise_ratings(corpus["rating"])  # a table built by hand may hold numbers
-    sentiment = corpus["sentiment"].to_numpy(dtype=object)
+    weights = _weights(corpus, weights)
+    _check_corpus(corpus if extra is None else pd.concat([extra, corpus]), config.threshold_folds)
+    extra = None if extra is None else _with_text(extra)
     Y = corpus[list(THEME_IDS)].to_numpy()
     predicted_themes = np.zeros_like(Y)
     predicted_sentiment = np.empty(len(corpus), dtype=object)
+    has_text = corpus["text"].fillna("").str.strip().to_numpy() != ""
     folds = multilabel_folds(Y, config.cv_folds, config.seed)
     for train_idx, test_idx in tqdm(folds, desc="cross-validation", unit="fold", disable=not progress):
-        usable = train_idx[[bool(t and t.strip()) for t in texts[train_idx]]]
-        model = config.build_model().fit(
-            # No safeguarding labels: these scores are of themes and sentiment only, and the
-            # safeguarding head would cost six more fits a fold.
-            texts[usable], Y[usable], sentiment[usable], questions[usable], ratings=ratings[usable]
-        )
+        usable = train_idx[has_text[train_idx]]
+        rows, row_weights = corpus.iloc[usable], weights[usable]
+        tune = None
+        if extra is not None:
+            rows = pd.concat([extra, rows], ignore_index=True)
+            row_weights = np.concatenate([np.ones(len(extra), dtype=np.int64), row_weights])
+            tune = np.arange(len(rows)) >= len(extra) if thresholds_on_corpus else None
+        # No safeguarding labels: these scores are of themes and sentiment only, and the
+        # safeguarding head would cost six more fits a fold.
+        model = _fit(config, rows, None if (row_weights == 1).all() else row_weights, threshold_rows=tune)
+        test = corpus.iloc[test_idx]
         predicted_themes[test_idx], predicted_sentiment[test_idx] = model.predict(
-            texts[test_idx], questions[test_idx], ratings[test_idx]
+            test["text"].to_numpy(dtype=object),
+            test["question"].to_numpy(dtype=object),
+            normalise_ratings(test["rating"]),
         )
-    return score(Y, predicted_themes, sentiment, predicted_sentiment)
+    return score(Y, predicted_themes, corpus["sentiment"].to_numpy(dtype=object), predicted_sentiment)
+
+
+def _with_text(corpus: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a corpus table that have text."""
+    return corpus[corpus["text"].fillna("").str.strip() != ""]
 
 
 def train(
@@ -164,6 +234,8 @@ def train(
     config: TrainingConfig = TrainingConfig(),
     *,
     sources: Sequence[dict] = (),
+    weights=None,
+    threshold_rows=None,
     progress: bool = False,
     safeguarding_examples: pd.DataFrame | None = None,
 ) -> Tagger:
@@ -180,6 +252,12 @@ def train(
     sources : sequence of dict
         What the corpus was read from, recorded in the model card (``path``, ``format``,
         ``sha256``, ``rows``); :func:`train_files` fills it in.
+    weights : sequence of int, optional
+        How many times each corpus row counts (a whole number >= 1 a row; all 1 when omitted):
+        :func:`feedback_nlp.adapt` weights a team's corrected comments this way.
+    threshold_rows : sequence of bool, optional
+        The corpus rows whose held-out scores tune the thresholds (all when omitted); a theme
+        none of them has is tuned on all rows. Not used by the cross-validated figures.
     progress : bool
         Show progress on stderr.
     safeguarding_examples : pandas.DataFrame, optional
@@ -199,6 +277,7 @@ def train(
         A theme has too few comments with or without it, or sentiment has one class.
     """
     corpus = corpus.reset_index(drop=True)
+    weights = _weights(corpus, weights)
     usable = _check_corpus(corpus, config.threshold_folds)
     # Before the minutes of cross-validation: a missing encoder fails here, naming the extra.
     embeddings = None if config.embeddings is None else {
@@ -206,20 +285,12 @@ def train(
         "model": ENCODERS[config.embeddings].model,
         "versions": encoder_versions(config.embeddings),
     }
-    cv_scores = cross_validate(corpus, config, progress=progress) if config.cv_folds else None
+    cv_scores = cross_validate(corpus, config, weights=weights, progress=progress) if config.cv_folds else None
     flagged = _safeguarding(usable)
     start = time.perf_counter()
-    model = config.build_model().fit(
-        usable["text"],
-        usable[list(THEME_IDS)].to_numpy(),
-        usable["sentiment"].to_numpy(dtype=object),
-        usable["question"],
-        flagged,
-        normalise_ratings(usable["rating"]),
-        safeguarding_examples=None
-        if safeguarding_examples is None
-        else (safeguarding_examples["text"], safeguarding_examples["safeguarding"]),
-    )
+    kept = corpus.index.isin(usable.index)
+    tune = None if threshold_rows is None else np.asarray(threshold_rows, dtype=bool)[kept]
+    model = _fit(config, usable, weights[kept], flagged, tune, safeguarding_examples)
     card = {
         "training_data": list(sources),
         "safeguarding_data": None

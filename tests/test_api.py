@@ -6,7 +6,8 @@ def test_public_api_changes_only_on_purpose():
         "FLAGS", "SENTIMENTS", "THEMES", "THEME_IDS",
         "ColumnError", "CorpusError", "EmptyTextWarning", "FeedbackNLPError", "InputFileError",
         "ModelError", "OutputFileError", "RatingError", "Report", "ReportError", "Route", "Router", "RoutesError", "Scores", "Tag", "Tagger", "Theme", "TrainingConfig",
-        "cross_validate", "load", "load_routes", "read_corpus", "redact", "report", "tag", "train", "train_files",
+        "adapt", "cross_validate", "load", "load_routes", "read_corpus", "redact", "report", "review", "tag", "train",
+        "train_files",
     ])
     assert all(hasattr(feedback_nlp, name) for name in feedback_nlp.__all__)
 

@@ -58,3 +58,21 @@ def test_too_few_examples_of_a_theme_is_refused(small_corpus):
 def test_config_is_validated(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TrainingConfig(**kwargs)
+
+
+def test_copies_of_a_comment_stay_in_one_fold(small_corpus):
+    Y = small_corpus[list(THEME_IDS)].to_numpy()
+    groups = np.repeat(np.arange(len(Y)), 3)
+    for train_rows, test_rows in multilabel_folds(np.repeat(Y, 3, axis=0), 5, 0, groups):
+        assert not set(groups[train_rows]) & set(groups[test_rows])
+
+
+def test_thresholds_tuned_on_every_row_are_the_usual_ones_and_on_some_rows_their_own(small_corpus, tagger):
+    config, n = TrainingConfig(cv_folds=0), len(small_corpus)
+    assert train(small_corpus, config, threshold_rows=np.ones(n, dtype=bool)).thresholds == tagger.thresholds
+    assert train(small_corpus, config, threshold_rows=np.arange(n) < n // 3).thresholds != tagger.thresholds
+
+
+def test_weights_are_whole_numbers_one_a_row(small_corpus):
+    with pytest.raises(ValueError, match="one whole number >= 1 per corpus row"):
+        train(small_corpus, TrainingConfig(cv_folds=0), weights=np.full(len(small_corpus), 0.5))
