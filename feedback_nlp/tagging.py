@@ -132,14 +132,15 @@ def _decide_safeguarding(texts, read: list[CommentFlags], model_says: np.ndarray
     it alone (category ``MODEL_CATEGORY``), unless the comment reassures (see
     :func:`feedback_nlp.flags.reassures`): the head reads words, not that they are negated.
     """
-    flags, categories = [], []
-    for text, found, said in zip(texts, read, model_says):
-        kinds = found.safeguarding.categories
+    flags = [found.flags for found in read]
+    categories = [found.safeguarding.categories for found in read]
+    # Only where the head says yes can the rules' reading change.
+    for i in np.flatnonzero(model_says):
+        found = read[i]
         # A rule cancelled in the batch's reading already says the comment reassures.
-        if not kinds and said and not (found.safeguarding.cancelled or reassures(text)):
-            kinds = (MODEL_CATEGORY,)
-        flags.append(tuple(f for f in FLAGS if (f == "safeguarding" and kinds) or (f != "safeguarding" and f in found.flags)))
-        categories.append(kinds)
+        if not categories[i] and not (found.safeguarding.cancelled or reassures(texts[i])):
+            categories[i] = (MODEL_CATEGORY,)
+            flags[i] = tuple(f for f in FLAGS if f == "safeguarding" or f in found.flags)
     return flags, categories
 
 
