@@ -153,12 +153,12 @@ def compare(corpus: pd.DataFrame, methods, *, folds: int = 5, seed: int = 0, pro
         predicted = np.zeros_like(Y)
         predicted_sentiment = np.empty(len(corpus), dtype=object)
         fit_seconds = predict_seconds = 0.0
-        for train, test in tqdm(splits, desc=method.name, unit="fold", disable=not progress):
+        for fitted, held in tqdm(splits, desc=method.name, unit="fold", disable=not progress):
             start = time.perf_counter()
-            method.fit(texts[train], questions[train], Y[train], sentiment[train], ratings[train])
+            method.fit(texts[fitted], questions[fitted], Y[fitted], sentiment[fitted], ratings[fitted])
             fit_seconds += time.perf_counter() - start
             start = time.perf_counter()
-            predicted[test], predicted_sentiment[test] = method.predict(texts[test], questions[test], ratings[test])
+            predicted[held], predicted_sentiment[held] = method.predict(texts[held], questions[held], ratings[held])
             predict_seconds += time.perf_counter() - start
         results.append(
             Result(

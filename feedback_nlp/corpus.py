@@ -123,7 +123,7 @@ def read_safeguarding_examples(path: str | PathLike) -> pd.DataFrame:
     raw = _read_csv(path)
     missing = [c for c in ("text", "safeguarding") if c not in raw.columns]
     if missing:
-        raise CorpusError(path, f"missing column(s) {missing}; found {list(raw.columns)}")
+        raise CorpusError(path, f"expected columns ['text', 'safeguarding']; found {list(raw.columns)}")
     bad = ~raw["safeguarding"].str.strip().isin(["0", "1"])
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
+from .corpus import read_safeguarding_examples
 from .exceptions import CorpusError
 from .flags import PERSONAL_KINDS, find_personal_data, is_safeguarding, redact
 from .themes import FLAGS, SENTIMENTS, THEME_IDS
@@ -217,8 +218,8 @@ def score_flags(
     --------
     >>> print(score_flags("data/flags/safeguarding.csv", "data/flags/personal_data.csv").format())  # doctest: +SKIP
     """
-    safe = _split(_read_labelled(safeguarding_csv, ("text", "safeguarding")), part)
-    truth = safe["safeguarding"].astype(int).to_numpy().astype(bool)
+    safe = _split(read_safeguarding_examples(safeguarding_csv), part)
+    truth = safe["safeguarding"].to_numpy(dtype=bool)
     said = [is_safeguarding(t) for t in safe["text"]]
     tp = int(sum(p and t for p, t in zip(said, truth)))
     fp = int(sum(p and not t for p, t in zip(said, truth)))
