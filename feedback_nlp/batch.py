@@ -71,10 +71,9 @@ class _Job:
     router: Router | None
 
     def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
-        tagged = self.tagger.tag_frame(
-            frame, self.column, self.question_column, self.rating_column, explain=self.explain
+        return self.tagger.tag_frame(
+            frame, self.column, self.question_column, self.rating_column, explain=self.explain, router=self.router
         )
-        return tagged if self.router is None else self.router.route_frame(tagged)
 
 
 _worker_job: _Job | None = None

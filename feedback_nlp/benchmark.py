@@ -23,6 +23,7 @@ from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
 from .adapting import DEFAULT_THRESHOLDS, DEFAULT_WEIGHT, learn
+from .decide import decide_labels
 from .metrics import Scores, score
 from .model import multilabel_folds
 from .ratings import normalise_ratings
@@ -116,7 +117,8 @@ class ProjectModel:
         return self
 
     def predict(self, texts, questions, ratings=None):
-        return self.model_.predict(texts, questions, ratings)
+        scores = self.model_.predict_scores(texts, questions, ratings)
+        return decide_labels(scores.themes, scores.sentiment, self.model_.thresholds_)
 
 
 @dataclass(frozen=True)
@@ -333,10 +335,11 @@ def adaptation(
         seeded = dataclasses.replace(config, seed=seed)
 
         def scored(picked_by, labels, tagger):
-            themes, sentiment = tagger.model.predict(
+            scores = tagger.model.predict_scores(
                 test["text"].to_numpy(dtype=object), test["question"].to_numpy(dtype=object),
                 normalise_ratings(test["rating"]),
             )
+            themes, sentiment = decide_labels(scores.themes, scores.sentiment, tagger.model.thresholds_)
             truth = test[list(THEME_IDS)].to_numpy()
             results.append(AdaptationResult(
                 target, picked_by, labels, seed, score(truth, themes, test["sentiment"].to_numpy(dtype=object), sentiment)

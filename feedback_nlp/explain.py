@@ -62,7 +62,8 @@ def theme_sentiments(model, texts, questions, sentiment_scores) -> np.ndarray:
         part_questions = (
             None if questions is None else np.repeat(np.asarray(questions, dtype=object)[several], counts)
         )
-        part_themes, part_sentiments = model.predict_scores(parts, part_questions)
+        part_scores = model.predict_scores(parts, part_questions)
+        part_themes, part_sentiments = part_scores.themes, part_scores.sentiment
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         # Summed over each comment's clauses: theme score x sentiment probabilities.
         totals = np.add.reduceat(part_themes[:, :, None] * part_sentiments[:, None, :], starts, axis=0)

@@ -69,7 +69,7 @@ SAFEGUARDING_RECALL = 0.9
 
 @dataclass(frozen=True)
 class ModelScores:
-    """What the model says of a batch, row by row: see :meth:`CommentModel.analyse`."""
+    """What the model says of a batch, row by row: see :meth:`CommentModel.predict_scores`."""
 
     themes: np.ndarray
     sentiment: np.ndarray
@@ -252,23 +252,19 @@ class CommentModel(BaseEstimator):
         threshold = float(np.quantile(held_out[flagged], 1 - SAFEGUARDING_RECALL, method="lower"))
         return head.fit(X, flagged), threshold
 
-    def predict_scores(self, texts, questions=None, ratings=None) -> tuple[np.ndarray, np.ndarray]:
-        """Return theme probabilities (n, 5) and sentiment probabilities (n, 3, SENTIMENTS order).
+    def predict_scores(self, texts, questions=None, ratings=None) -> ModelScores:
+        """Score comments; labels are decided from these by :mod:`feedback_nlp.decide`.
 
         ``texts`` holds strings or missing values (None, NaN); ``questions``, when given, the
         survey question each answers; ``ratings``, the survey rating each explains (checked
-        against ``rating_scale_`` by the caller). An empty, blank or missing text says nothing:
-        it gets theme scores of 0 and sentiment ``neutral`` with probability 1.
-        """
-        scores = self.analyse(texts, questions, ratings)
-        return scores.themes, scores.sentiment
-
-    def analyse(self, texts, questions=None, ratings=None) -> ModelScores:
-        """:meth:`predict_scores`, the safeguarding probability (0 without a safeguarding head),
-        and how many distinct words and word pairs of each comment the model knows: 0 for one
-        none of whose words was seen in training (another language, a typo, "asdfgh"), whose
-        scores say little. Each distinct (text, question kind, rating) is scored once, which pays
-        off on survey exports full of "Nothing".
+        against ``rating_scale_`` by the caller). Returned, row by row: theme probabilities
+        (n, 5), sentiment probabilities (n, 3, ``SENTIMENTS`` order), the safeguarding
+        probability (0 without a safeguarding head), and how many distinct words and word pairs
+        of each comment the model knows: 0 for one none of whose words was seen in training
+        (another language, a typo, "asdfgh"), whose scores say little. An empty, blank or
+        missing text says nothing: theme scores 0 and sentiment ``neutral`` with probability 1.
+        Each distinct (text, question kind, rating) is scored once, which pays off on survey
+        exports full of "Nothing".
         """
         check_is_fitted(self, "themes_")
         text_codes, distinct_texts = pd.factorize(pd.Series(texts, dtype=object))
@@ -309,11 +305,6 @@ class CommentModel(BaseEstimator):
         return ModelScores(
             theme_scores[codes], sentiment_scores[codes], safeguarding[codes], known_terms[codes]
         )
-
-    def predict(self, texts, questions=None, ratings=None) -> tuple[np.ndarray, np.ndarray]:
-        """Return the 0/1 theme matrix (n, 5) and the sentiment labels (n,) for ``texts``."""
-        theme_scores, sentiment_scores = self.predict_scores(texts, questions, ratings)
-        return decide(theme_scores, sentiment_scores, self.thresholds_)
 
 
 def _ratings(ratings, n: int) -> np.ndarray:
@@ -378,12 +369,6 @@ def best_f1_threshold(truth, scores) -> float:
     best = int(np.argmax(f1))
     lower = thresholds[best - 1] if best > 0 else 0.0
     return float((thresholds[best] + lower) / 2)
-
-
-def decide(theme_scores, sentiment_scores, thresholds) -> tuple[np.ndarray, np.ndarray]:
-    """Turn scores into labels: a theme where its score reaches its threshold, the top sentiment."""
-    themes = (theme_scores >= thresholds).astype(np.int8)
-    return themes, np.asarray(SENTIMENTS, dtype=object)[sentiment_scores.argmax(axis=1)]
 
 
 def sha256_file(path: str | PathLike) -> str:

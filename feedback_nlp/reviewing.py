@@ -255,7 +255,7 @@ def select(
     texts = np.asarray(texts, dtype=object)[candidates]
     questions = None if questions is None else np.asarray(questions, dtype=object)[candidates]
     ratings = None if ratings is None else np.asarray(ratings, dtype=object)[candidates]
-    scores = tagger.model.analyse(texts, questions, ratings)
+    scores = tagger.model.predict_scores(texts, questions, ratings)
     parts = _informativeness(scores.themes, scores.sentiment, tagger.model.thresholds_)
     value = parts.sum(axis=1)
     # Cluster the most informative, many times n of them: diverse, yet each worth a label.

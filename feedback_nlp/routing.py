@@ -15,16 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, ClassVar, NoReturn
 
 import numpy as np
 import pandas as pd
 
+from .decide import SCORE_DECIMALS
 from .exceptions import ColumnError, RoutesError
-from .tagging import SCORE_DECIMALS
 from .themes import FLAGS, SENTIMENTS, THEME_IDS
 
 if TYPE_CHECKING:
+    from .decide import Decisions
     from .tagging import Tag
 
 URGENT_RULE = "urgent: safeguarding"
@@ -116,6 +117,7 @@ class Router:
     urgent: str
     rules: tuple[Rule, ...] = ()
     thresholds: dict[str, float] = field(default_factory=dict)
+    columns: ClassVar[tuple[str, ...]] = ROUTE_COLUMNS  # what routing adds to a frame
 
     def route(self, tag: Tag) -> Route:
         """Return the :class:`Route` of one tagged comment.
@@ -178,16 +180,30 @@ class Router:
             _one_hot(frame["sentiment"], SENTIMENTS),
             _one_hot(frame["flags"], FLAGS),
         )
+        out = frame.copy()
+        out["route"], out["route_rule"] = self._cells(matched)
+        return out
+
+    def route_decisions(self, decided: Decisions) -> tuple[np.ndarray, np.ndarray]:
+        """The ``route`` and ``route_rule`` cells of a batch's decisions, as :meth:`route_frame`
+        gives them for the frame made of those decisions; ``tag_frame(..., router=)`` uses it."""
+        return self._cells(self._matched(
+            decided.themes.astype(bool),
+            {t: decided.shown_scores[:, THEME_IDS.index(t)] for t in self.thresholds},
+            decided.sentiments[:, None] == np.array(SENTIMENTS, dtype=object),
+            np.array([[f in row for f in FLAGS] for row in decided.flags], dtype=bool).reshape(-1, len(FLAGS)),
+        ))
+
+    def _cells(self, matched: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ``route`` and ``route_rule`` cells of each row of :meth:`_matched`."""
         # Number each row's pattern one column at a time: np.unique(axis=0) sorts whole rows and
         # takes seconds on a million.
         pattern = np.zeros(len(matched), dtype=np.int64)
         for column in matched.T:
             pattern = pd.factorize(pattern * 2 + column)[0]
         resolved = [self._resolve(matched[i]) for i in np.unique(pattern, return_index=True)[1]]
-        out = frame.copy()
-        out["route"] = np.array([";".join(d.key for d in ds) for ds, _ in resolved], dtype=object)[pattern]
-        out["route_rule"] = np.array([";".join(names) for _, names in resolved], dtype=object)[pattern]
-        return out
+        routes = np.array([";".join(d.key for d in ds) for ds, _ in resolved], dtype=object)[pattern]
+        return routes, np.array([";".join(names) for _, names in resolved], dtype=object)[pattern]
 
     def _matched(self, themes, scores: Mapping[str, np.ndarray], sentiments, flags) -> np.ndarray:
         """Rows x (1 + rules) booleans: safeguarding-flagged, then each rule that counts."""

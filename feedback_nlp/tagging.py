@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,16 +21,15 @@ import pyarrow.compute as pc
 from .exceptions import ColumnError, CorpusError, ModelError, RatingError
 from .explain import Explainer, theme_sentiments
 from .features import is_missing
-from .flags import CommentFlags, read_flags, reassures
+from .decide import MODEL_CATEGORY, REVIEW_MARGIN, SCORE_DECIMALS, Decisions, decide
+from .flags import read_flags
 from .metrics import Scores, score
-from .model import CommentModel, decide, load_model, save_model, sha256_file
+from .model import CommentModel, load_model, save_model, sha256_file
 from .ratings import check_ratings, normalise_ratings
-from .themes import FLAGS, SENTIMENTS, THEME_IDS
+from .themes import SENTIMENTS, THEME_IDS
 
-# Theme scores in tables are rounded to this many decimals, and routing of a single tag rounds
-# them the same way, so that a table's route always agrees with the scores it shows.
-SCORE_DECIMALS = 4
-
+if TYPE_CHECKING:
+    from .routing import Router
 
 def _default_model_dir() -> Path:
     """Where the shipped default model is: inside the package when installed from a wheel (the
@@ -45,15 +45,6 @@ RESULT_COLUMNS = (
     "themes", "sentiment", *(f"score_{t}" for t in THEME_IDS), "flags", "needs_review", "review_reasons"
 )
 EXPLAIN_COLUMNS = ("theme_sentiment", "evidence")
-# A theme score this close to its threshold could have gone either way: a person should look.
-REVIEW_MARGIN = 0.05
-# A comment of fewer words whose sentiment the model is less sure of than this is too short to tell.
-SHORT_WORDS, SURE_SENTIMENT = 3, 0.6
-# A comment of at least this many distinct words, of which the model knows fewer than this share,
-# is most likely not English (Welsh, Polish): measured on data/corpus.csv and the QDC file, it
-# marks 6 of 11,058 English comments (terse lists such as "Presenters, material, explanations")
-# and 8 of 9 Welsh ones; the ninth has two words and is marked "unknown_words".
-FOREIGN_MIN_WORDS, FOREIGN_KNOWN_SHARE = 3, 0.5
 # Tags and comments of HTML or XML pasted from a web form or an email; the text between is kept.
 _MARKUP = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]{0,500}>", re.DOTALL)
 # A comment of digits and the punctuation around numbers only ("1", "3.5", "10/10") says nothing
@@ -105,43 +96,15 @@ class Tag:
 
 @dataclass(frozen=True)
 class _Tagged:
-    """A batch's results, column by column, before they become Tags or DataFrame columns."""
+    """A batch's decisions and, when asked for, their explanations."""
 
-    theme_scores: np.ndarray
-    sentiment_scores: np.ndarray
-    themes: np.ndarray
-    sentiments: np.ndarray
-    flags: list[tuple[str, ...]]
-    review_reasons: list[tuple[str, ...]]
-    theme_sentiment: np.ndarray | None
-    evidence: list[dict[str, tuple[str, ...]]] | None
+    decided: Decisions
+    theme_sentiment: np.ndarray | None = None
+    evidence: list[dict[str, tuple[str, ...]]] | None = None
 
     def assigned(self, i: int, values) -> dict:
         """Row ``i``'s values (one per theme) for its assigned themes only."""
-        return {t: v for t, v, on in zip(THEME_IDS, values, self.themes[i]) if on}
-
-
-# The safeguarding category of a comment the model's head flags with no rule standing.
-MODEL_CATEGORY = "model"
-
-
-def _decide_safeguarding(texts, read: list[CommentFlags], model_says: np.ndarray) -> tuple[list, list]:
-    """Each comment's flags, the rules' and the head's merged, and its safeguarding categories.
-
-    A rule that stands raises the flag with its categories. The model's safeguarding head raises
-    it alone (category ``MODEL_CATEGORY``), unless the comment reassures (see
-    :func:`feedback_nlp.flags.reassures`): the head reads words, not that they are negated.
-    """
-    flags = [found.flags for found in read]
-    categories = [found.safeguarding.categories for found in read]
-    # Only where the head says yes can the rules' reading change.
-    for i in np.flatnonzero(model_says):
-        found = read[i]
-        # A rule cancelled in the batch's reading already says the comment reassures.
-        if not categories[i] and not (found.safeguarding.cancelled or reassures(texts[i])):
-            categories[i] = (MODEL_CATEGORY,)
-            flags[i] = tuple(f for f in FLAGS if f == "safeguarding" or f in found.flags)
-    return flags, categories
+        return {t: v for t, v, on in zip(THEME_IDS, values, self.decided.themes[i]) if on}
 
 
 def _check_texts(texts, what: str) -> list:
@@ -268,16 +231,16 @@ class Tagger:
             if len(ratings) != len(texts):
                 raise ValueError(f"got {len(texts)} comments but {len(ratings)} ratings")
         tagged = self._tag(np.array(texts, dtype=object), questions, ratings, explain)
-        ids = np.array(THEME_IDS, dtype=object)
+        decided = tagged.decided
         return [
             Tag(
-                themes=tuple(ids[tagged.themes[i].astype(bool)]),
-                theme_scores=dict(zip(THEME_IDS, map(float, tagged.theme_scores[i]))),
-                sentiment=tagged.sentiments[i],
-                sentiment_scores=dict(zip(SENTIMENTS, map(float, tagged.sentiment_scores[i]))),
-                flags=tagged.flags[i],
-                needs_review=bool(tagged.review_reasons[i]),
-                review_reasons=tagged.review_reasons[i],
+                themes=decided.theme_ids(i),
+                theme_scores=dict(zip(THEME_IDS, map(float, decided.theme_scores[i]))),
+                sentiment=decided.sentiments[i],
+                sentiment_scores=dict(zip(SENTIMENTS, map(float, decided.sentiment_scores[i]))),
+                flags=decided.flags[i],
+                needs_review=bool(decided.review_reasons[i]),
+                review_reasons=decided.review_reasons[i],
                 theme_sentiment=None if not explain else tagged.assigned(i, tagged.theme_sentiment[i]),
                 evidence=None if not explain else tagged.evidence[i],
             )
@@ -292,6 +255,7 @@ class Tagger:
         rating_column: str | None = None,
         *,
         explain: bool = False,
+        router: Router | None = None,
     ) -> pd.DataFrame:
         """Return a copy of ``frame`` with the tag columns added, every row kept in order.
 
@@ -313,6 +277,9 @@ class Tagger:
         explain : bool
             Add the evidence and per-theme sentiment columns (30 to 40 times slower: see
             :meth:`tag_many`).
+        router : Router, optional
+            Also add the ``route`` and ``route_rule`` columns, routed from the same decisions
+            (see :meth:`Router.route_frame`).
 
         Raises
         ------
@@ -324,7 +291,8 @@ class Tagger:
         for name in (column, question_column, rating_column):
             if name is not None and name not in frame.columns:
                 raise ColumnError(f"no column {name!r}; the columns are {list(frame.columns)}")
-        clashes = [c for c in (*RESULT_COLUMNS, *EXPLAIN_COLUMNS) if c in frame.columns]
+        added = (*RESULT_COLUMNS, *EXPLAIN_COLUMNS, *(() if router is None else router.columns))
+        clashes = [c for c in added if c in frame.columns]
         if clashes:
             raise ColumnError(
                 f"the frame already has result column(s) {clashes}; rename or drop them first"
@@ -332,14 +300,15 @@ class Tagger:
         questions = None if question_column is None else _as_text(frame[question_column])
         ratings = None if rating_column is None else self._checked_ratings(frame[rating_column], frame.index)
         tagged = self._tag(_as_text(frame[column]), questions, ratings, explain)
+        decided = tagged.decided
         out = frame.copy()
-        out["themes"] = [";".join(t for t, on in zip(THEME_IDS, row) if on) for row in tagged.themes]
-        out["sentiment"] = tagged.sentiments
+        out["themes"] = [";".join(decided.theme_ids(i)) for i in range(len(frame))]
+        out["sentiment"] = decided.sentiments
         for j, theme in enumerate(THEME_IDS):
-            out[f"score_{theme}"] = tagged.theme_scores[:, j].round(SCORE_DECIMALS)
-        out["flags"] = [";".join(f) for f in tagged.flags]
-        out["needs_review"] = [bool(r) for r in tagged.review_reasons]
-        out["review_reasons"] = [";".join(r) for r in tagged.review_reasons]
+            out[f"score_{theme}"] = decided.shown_scores[:, j]
+        out["flags"] = [";".join(f) for f in decided.flags]
+        out["needs_review"] = [bool(r) for r in decided.review_reasons]
+        out["review_reasons"] = [";".join(r) for r in decided.review_reasons]
         if explain:
             out["theme_sentiment"] = [
                 ";".join(f"{t}={s}" for t, s in tagged.assigned(i, row).items())
@@ -349,6 +318,8 @@ class Tagger:
                 " | ".join(f"{t}: {', '.join(words)}" for t, words in found.items())
                 for found in tagged.evidence
             ]
+        if router is not None:
+            out["route"], out["route_rule"] = router.route_decisions(decided)
         return out
 
     @functools.cached_property
@@ -367,45 +338,24 @@ class Tagger:
         texts, column = _readable(np.asarray(texts, dtype=object))
         numbers_only = pc.fill_null(pc.match_substring_regex(column, NUMBERS_ONLY), False).to_numpy(zero_copy_only=False)
         # The model reads a numbers-only comment as empty; the flags still see it (a phone number).
-        scores = self.model.analyse(np.where(numbers_only, "", texts), questions, ratings)
-        theme_scores, sentiment_scores, known_terms = scores.themes, scores.sentiment, scores.known_terms
-        themes, sentiments = decide(theme_scores, sentiment_scores, self.model.thresholds_)
+        scores = self.model.predict_scores(np.where(numbers_only, "", texts), questions, ratings)
         read = read_flags(texts)
-        flags, safeguarding = _decide_safeguarding(
-            texts, read, scores.safeguarding >= self.model.safeguarding_threshold_
+        decided = decide(
+            texts, scores, read, np.where(numbers_only, 0, _word_counts(column)), numbers_only,
+            thresholds=self.model.thresholds_,
+            safeguarding_threshold=self.model.safeguarding_threshold_,
+            review_margin=self.review_margin,
         )
-        near = np.abs(theme_scores - self.model.thresholds_) < self.review_margin
-        words = np.where(numbers_only, 0, _word_counts(column))
-        unknown = (words > 0) & (known_terms == 0)
-        # Distinct words are counted only where the comment's words could be few enough to tell.
-        foreign = (words >= FOREIGN_MIN_WORDS) & ~unknown & (known_terms < FOREIGN_KNOWN_SHARE * words)
-        for i in np.flatnonzero(foreign):
-            distinct = len(set(texts[i].lower().split()))
-            foreign[i] = distinct >= FOREIGN_MIN_WORDS and known_terms[i] < FOREIGN_KNOWN_SHARE * distinct
-        short = numbers_only | (
-            (words > 0) & (words < SHORT_WORDS) & (sentiment_scores.max(axis=1) < SURE_SENTIMENT)
-        )
-        review_reasons = [
-            tuple(f"safeguarding:{c}" for c in kinds)
-            + tuple(f"near_threshold:{t}" for t, on in zip(THEME_IDS, near_row) if on)
-            + (("unknown_words",) if u else ())
-            + (("not_english",) if e else ())
-            + (("short",) if s else ())
-            for kinds, near_row, u, e, s in zip(safeguarding, near, unknown, foreign, short)
-        ]
-        theme_sentiment = evidence = None
-        if explain:
-            theme_sentiment = theme_sentiments(self.model, texts, questions, sentiment_scores)
-            by_model = [kinds == (MODEL_CATEGORY,) for kinds in safeguarding]
-            evidence = self._explainer.evidence(texts, questions, np.column_stack([themes, by_model]))
-            # A rule that stands is its own evidence: the words it matched.
-            for found, kinds, words in zip(read, safeguarding, evidence):
-                if kinds and kinds != (MODEL_CATEGORY,):
-                    words["safeguarding"] = found.safeguarding.words
-        return _Tagged(
-            theme_scores, sentiment_scores, themes, sentiments, flags, review_reasons,
-            theme_sentiment, evidence,
-        )
+        if not explain:
+            return _Tagged(decided)
+        theme_sentiment = theme_sentiments(self.model, texts, questions, decided.sentiment_scores)
+        by_model = [kinds == (MODEL_CATEGORY,) for kinds in decided.safeguarding]
+        evidence = self._explainer.evidence(texts, questions, np.column_stack([decided.themes, by_model]))
+        # A rule that stands is its own evidence: the words it matched.
+        for found, kinds, words in zip(read, decided.safeguarding, evidence):
+            if kinds and kinds != (MODEL_CATEGORY,):
+                words["safeguarding"] = found.safeguarding.words
+        return _Tagged(decided, theme_sentiment, evidence)
 
     def evaluate(self, corpus: pd.DataFrame) -> Scores:
         """Score this model's tags against a labelled corpus from :func:`read_corpus`.
@@ -451,8 +401,9 @@ class Tagger:
         """The scores of the ``rows`` (a mask) of a tagged corpus."""
         truth = corpus[list(THEME_IDS)].to_numpy()[rows]
         sentiment = corpus["sentiment"].to_numpy(dtype=object)[rows]
-        themes, sentiments = tagged.themes[rows], tagged.sentiments[rows]
-        kept = ~np.array([bool(r) for r in tagged.review_reasons], dtype=bool)[rows]
+        decided = tagged.decided
+        themes, sentiments = decided.themes[rows], decided.sentiments[rows]
+        kept = ~np.array([bool(r) for r in decided.review_reasons], dtype=bool)[rows]
         return dataclasses.replace(
             score(truth, themes, sentiment, sentiments),
             review_share=float(1 - kept.mean()) if len(kept) else 0.0,

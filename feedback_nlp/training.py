@@ -13,6 +13,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .corpus import CORPUS_COLUMNS, read_corpus, read_safeguarding_examples
+from .decide import decide_labels
 from .embeddings import ENCODERS, check_encoder, encoder_versions
 from .exceptions import CorpusError
 from .metrics import Scores, score
@@ -216,10 +217,13 @@ def cross_validate(
         # safeguarding head would cost six more fits a fold.
         model = _fit(config, rows, None if (row_weights == 1).all() else row_weights, threshold_rows=tune)
         test = corpus.iloc[test_idx]
-        predicted_themes[test_idx], predicted_sentiment[test_idx] = model.predict(
+        scores = model.predict_scores(
             test["text"].to_numpy(dtype=object),
             test["question"].to_numpy(dtype=object),
             normalise_ratings(test["rating"]),
+        )
+        predicted_themes[test_idx], predicted_sentiment[test_idx] = decide_labels(
+            scores.themes, scores.sentiment, model.thresholds_
         )
     return score(Y, predicted_themes, corpus["sentiment"].to_numpy(dtype=object), predicted_sentiment)
 

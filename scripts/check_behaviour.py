@@ -4,7 +4,8 @@ Writes, or compares against, a fingerprint of:
 - every comment's theme, sentiment and safeguarding-flag result on ``data/corpus.csv`` and the
   QDC file (``../shared/data/qdc_v6_dev.csv``), with the scores at full precision;
 - the evaluation figures on both files;
-- the sha256 of the file the README's first command writes, and of the same with ``--explain``.
+- the sha256 of the file the README's first command writes, and of the same with ``--explain``
+  and with ``--routes``.
 
     python scripts/check_behaviour.py write /tmp/before.json     # before the change
     python scripts/check_behaviour.py compare /tmp/before.json   # after: prints the differences
@@ -40,10 +41,16 @@ def fingerprint() -> dict:
             "sentiment_scores": [list(t.sentiment_scores.values()) for t in tags],
             "labels": [[t.themes, t.sentiment, t.flags, t.review_reasons] for t in tags],
         }
-    for name, extra in (("readme_output_sha256", []), ("explained_output_sha256", ["--explain"])):
+    outputs = {
+        "readme_output_sha256": [],
+        "explained_output_sha256": ["--explain"],
+        "routed_output_sha256": ["--routes", "data/routing.example.toml"],
+    }
+    for name, extra in outputs.items():
         with tempfile.TemporaryDirectory() as out:
             written = Path(out) / "tagged.csv"
-            command = ["feedback-nlp", "tag", "data/examples/comments.csv", "-o", str(written), *extra]
+            # Run as `python -m` in the tree this script is in, whichever copy is installed.
+            command = [sys.executable, "-m", "feedback_nlp", "tag", "data/examples/comments.csv", "-o", str(written), *extra]
             subprocess.run(command, cwd=ROOT, check=True)
             found[name] = hashlib.sha256(written.read_bytes()).hexdigest()
     return json.loads(json.dumps(found))  # tuples as lists, as read back

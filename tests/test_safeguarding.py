@@ -7,7 +7,7 @@ import pytest
 
 from feedback_nlp import load
 from feedback_nlp.flags import CATEGORIES, RULES, CommentFlags, is_safeguarding, read_flags, reassures
-from feedback_nlp.tagging import MODEL_CATEGORY, _decide_safeguarding
+from feedback_nlp.decide import MODEL_CATEGORY, _decide_safeguarding
 
 from .conftest import DEFAULT_MODEL, REPO
 
@@ -101,7 +101,7 @@ def test_the_head_learns_from_examples_labelled_for_safeguarding_only(tmp_path, 
     with_examples = train(small_corpus, config, safeguarding_examples=examples)
     # Themes and sentiment never see the examples; the head does, and the card names the file.
     probe = ["Waited four hours for my appointment", "The nurses were kind"]
-    np.testing.assert_array_equal(without.model.predict_scores(probe)[0], with_examples.model.predict_scores(probe)[0])
+    np.testing.assert_array_equal(without.model.predict_scores(probe).themes, with_examples.model.predict_scores(probe).themes)
     assert with_examples.card["safeguarding_data"]["rows"] == 60
     assert with_examples.card["training_rows"]["safeguarding_examples"] == {"flagged": 30, "not_flagged": 30}
     assert with_examples.model.safeguarding_ is not None
