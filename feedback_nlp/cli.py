@@ -25,7 +25,8 @@ from .reporting.figures import PERIODS
 from .reviewing import review
 from .routing import load_routes
 from .tables import DELIMITERS, ENCODINGS
-from .tagging import REVIEW_MARGIN, load
+from .decide import REVIEW_MARGIN
+from .tagging import load
 from .training import TrainingConfig, train_files
 
 

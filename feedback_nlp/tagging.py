@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from .exceptions import ColumnError, CorpusError, ModelError, RatingError
 from .explain import Explainer, theme_sentiments
 from .features import is_missing
-from .decide import MODEL_CATEGORY, REVIEW_MARGIN, SCORE_DECIMALS, Decisions, decide
+from .decide import MODEL_CATEGORY, REVIEW_MARGIN, Decisions, decide
 from .flags import read_flags
 from .metrics import Scores, score
 from .model import CommentModel, load_model, save_model, sha256_file

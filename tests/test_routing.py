@@ -11,7 +11,8 @@ import pytest
 
 from feedback_nlp.exceptions import ColumnError, RoutesError
 from feedback_nlp.routing import Destination, Route, Router, _key_lines, _line_of, load_routes
-from feedback_nlp.tagging import SCORE_DECIMALS, Tag
+from feedback_nlp.decide import SCORE_DECIMALS
+from feedback_nlp.tagging import Tag
 from feedback_nlp.themes import FLAGS, SENTIMENTS, THEME_IDS
 
 from .conftest import REPO
