@@ -35,6 +35,8 @@ from .exceptions import (
 )
 from .flags import redact
 from .metrics import Scores
+from .model import CommentModel
+from .model_folder import ModelCard
 from .reporting import Report, report
 from .reviewing import review
 from .routing import Route, Router, load_routes
@@ -48,10 +50,12 @@ __all__ = [
     "THEMES",
     "THEME_IDS",
     "ColumnError",
+    "CommentModel",
     "CorpusError",
     "EmptyTextWarning",
     "FeedbackNLPError",
     "InputFileError",
+    "ModelCard",
     "ModelError",
     "OutputFileError",
     "RatingError",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import __version__, tagging
 from .exceptions import ModelError
-from .model import read_card
+from .model_folder import read_card
 
 ID_DIGITS = 12
 
@@ -23,8 +23,8 @@ def model_id(directory: str | PathLike) -> str:
         The folder has no readable card.
     """
     card = read_card(directory)
-    sha256 = (card.get("artefact") or {}).get("sha256") or "unknown"
-    created = str(card.get("created") or "unknown")[:10]
+    sha256 = (card.artefact or {}).get("sha256") or "unknown"
+    created = card.created[:10]
     return f"{sha256[:ID_DIGITS]} created {created}"
 
 

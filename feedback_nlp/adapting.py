@@ -25,7 +25,8 @@ import pandas as pd
 from .corpus import read_corpus, read_safeguarding_examples
 from .exceptions import CorpusError, ModelError
 from .metrics import Scores
-from .model import check_model_folder, sha256_file
+from .model import CommentModel
+from .model_folder import ModelCard, check_model_folder, sha256_file
 from .tagging import DEFAULT_MODEL_DIR, Tagger, load
 from .training import TrainingConfig, cross_validate, train
 
@@ -96,7 +97,7 @@ def adapt(
     Examples
     --------
     >>> tagger = adapt(None, ["review-1.csv"], "models/ours")  # doctest: +SKIP
-    >>> tagger.card["adaptation"]["after"]["theme_macro_f1"]  # doctest: +SKIP
+    >>> tagger.card.adaptation["after"]["theme_macro_f1"]  # doctest: +SKIP
     0.58
     """
     if not data:
@@ -108,16 +109,16 @@ def adapt(
     check_model_folder(out, overwrite=overwrite)
     model_dir = Path(model) if model is not None else DEFAULT_MODEL_DIR
     base = load(model_dir)
-    if base.card.get("adaptation"):
+    if base.card.adaptation:
         raise ModelError(
             f"{model_dir}: this model is itself adapted (from "
-            f"{base.card['adaptation']['base_model']['path']}); adapt that base model with every "
+            f"{base.card.adaptation['base_model']['path']}); adapt that base model with every "
             "round's sheets instead"
         )
-    config = TrainingConfig(**{**base.card["config"], "cv_folds": cv_folds})
+    settings = base.card.build_model()
     base_corpus, base_sources = _base_training_data(base.card, model_dir)
     # The comments the base model's safeguarding head also learnt from, when it had any.
-    examples_entry = base.card.get("safeguarding_data")
+    examples_entry = base.card.safeguarding_data
     examples = None if not examples_entry else read_safeguarding_examples(
         _find_training_file(examples_entry, model_dir)
     )
@@ -132,18 +133,18 @@ def adapt(
     after = None
     if cv_folds:
         after = cross_validate(
-            sheets, config, extra=base_corpus, weights=np.full(len(sheets), weight),
+            sheets, TrainingConfig(cv_folds=cv_folds), model=settings, extra=base_corpus, weights=np.full(len(sheets), weight),
             thresholds_on_corpus=thresholds == "sheets", progress=progress,
         )
-    tagger = learn(base_corpus, sheets, config, weight=weight, thresholds=thresholds,
+    tagger = learn(base_corpus, sheets, settings, weight=weight, thresholds=thresholds, ner=base.card.ner,
                    sources=[*base_sources, *sheet_sources], safeguarding_examples=examples)
-    tagger.card["adaptation"] = {
-        "base_model": {"path": model_dir.as_posix(), "sha256": base.card["artefact"]["sha256"]},
+    tagger.card = dataclasses.replace(tagger.card, adaptation={
+        "base_model": {"path": model_dir.as_posix(), "sha256": base.card.artefact["sha256"]},
         "sheets": sheet_sources,
-        "settings": {"weight": int(weight), "thresholds": thresholds, "cv_folds": cv_folds, "seed": config.seed},
+        "settings": {"weight": int(weight), "thresholds": thresholds, "cv_folds": cv_folds, "seed": settings.random_state},
         "before": _figures(before),
         "after": None if after is None else {"folds": cv_folds, **_figures(after)},
-    }
+    })
     tagger.save(out, overwrite=overwrite)
     return tagger
 
@@ -151,22 +152,26 @@ def adapt(
 def learn(
     base: pd.DataFrame,
     sheets: pd.DataFrame,
-    config: TrainingConfig,
+    model: CommentModel,
     *,
     weight: int = DEFAULT_WEIGHT,
     thresholds: str = DEFAULT_THRESHOLDS,
     sources=(),
     safeguarding_examples: pd.DataFrame | None = None,
+    ner: str | None = None,
 ) -> Tagger:
     """A model trained on corpus tables ``base`` and ``sheets``, each sheet row counting
     ``weight`` times, thresholds tuned on the sheet rows (``"sheets"``) or every row (``"all"``):
     what :func:`adapt` saves, without the figures (the adaptation benchmark calls it too).
-    ``safeguarding_examples`` go to the safeguarding head only, as in :func:`train`."""
+    ``model`` (unfitted) gives the settings; ``safeguarding_examples`` go to the safeguarding
+    head only and ``ner`` to the card, as in :func:`train`."""
     rows = pd.concat([base, sheets], ignore_index=True)
     on_sheets = np.arange(len(rows)) >= len(base)
     return train(
         rows,
-        dataclasses.replace(config, cv_folds=0),
+        TrainingConfig(cv_folds=0),
+        model=model,
+        ner=ner,
         sources=sources,
         weights=np.where(on_sheets, weight, 1),
         threshold_rows=on_sheets if thresholds == "sheets" else None,
@@ -193,9 +198,9 @@ def _read_sheets(paths) -> tuple[pd.DataFrame, list[dict]]:
     return pd.concat(tables, ignore_index=True), sources
 
 
-def _base_training_data(card: dict, model_dir: Path) -> tuple[pd.DataFrame, list[dict]]:
+def _base_training_data(card: ModelCard, model_dir: Path) -> tuple[pd.DataFrame, list[dict]]:
     """The base model's training files, read and checked against the sha256 in its card."""
-    entries = card.get("training_data") or []
+    entries = card.training_data
     if not entries:
         raise ModelError(f"{model_dir}: its card lists no training files, so it cannot be adapted")
     tables = []

@@ -8,13 +8,13 @@ regression baseline, VADER (a sentiment lexicon, no themes), and this project's 
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputClassifier
@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from .adapting import DEFAULT_THRESHOLDS, DEFAULT_WEIGHT, learn
 from .decide import decide_labels
 from .metrics import Scores, score
-from .model import multilabel_folds
+from .model import CommentModel, multilabel_folds
 from .ratings import normalise_ratings
 from .reviewing import select
 from .themes import THEME_IDS
@@ -100,7 +100,7 @@ class ProjectModel:
     """This project's model, optionally also trained on extra labelled rows in every fold."""
 
     name: str = "feedback_nlp"
-    config: TrainingConfig = field(default_factory=TrainingConfig)
+    model: CommentModel = field(default_factory=CommentModel)
     extra: pd.DataFrame | None = None
     predicts_themes = True
 
@@ -113,7 +113,7 @@ class ProjectModel:
             sentiment = np.concatenate([sentiment, extra["sentiment"].to_numpy(dtype=object)])
             if ratings is not None:
                 ratings = np.concatenate([ratings, extra["rating"].to_numpy(dtype=object)])
-        self.model_ = self.config.build_model().fit(texts, themes, sentiment, questions, ratings=ratings)
+        self.model_ = clone(self.model).fit(texts, themes, sentiment, questions, ratings=ratings)
         return self
 
     def predict(self, texts, questions, ratings=None):
@@ -306,7 +306,7 @@ def adaptation(
     test_share: float = 0.25,
     weight: int = DEFAULT_WEIGHT,
     thresholds: str = DEFAULT_THRESHOLDS,
-    config: TrainingConfig = TrainingConfig(cv_folds=0),
+    model: CommentModel | None = None,
     progress: bool = False,
 ) -> list[AdaptationResult]:
     """Measure adaptation to each group (a trust) of a labelled file, as a team would do it.
@@ -318,7 +318,7 @@ def adaptation(
     :func:`feedback_nlp.adapt` learns them (:func:`feedback_nlp.adapting.learn`, with ``weight``
     and ``thresholds``); and the whole pool learned the same way and plainly, as ``train`` would
     (``"ceiling"`` and ``"ceiling, plain"``). Every arm is scored on the test part. K = 0 is the
-    base model.
+    base model. ``model`` (unfitted) gives the settings, its seed replaced by each seed.
     """
     corpus = corpus.reset_index(drop=True)
     groups = np.asarray(groups, dtype=object)
@@ -332,7 +332,8 @@ def adaptation(
         order = rng.permutation(len(own))
         test, pool = own.iloc[order[: int(len(own) * test_share)]], own.iloc[order[int(len(own) * test_share):]]
         pool = pool.reset_index(drop=True)
-        seeded = dataclasses.replace(config, seed=seed)
+        seeded = clone(CommentModel() if model is None else model).set_params(random_state=seed)
+        no_cv = TrainingConfig(cv_folds=0)
 
         def scored(picked_by, labels, tagger):
             scores = tagger.model.predict_scores(
@@ -348,7 +349,7 @@ def adaptation(
         def learned(rows):
             return learn(base, rows, seeded, weight=weight, thresholds=thresholds)
 
-        base_model = train(base, seeded)
+        base_model = train(base, no_cv, model=seeded)
         texts, questions = pool["text"].to_numpy(dtype=object), pool["question"].to_numpy(dtype=object)
         for k in sizes:
             if k == 0:
@@ -359,7 +360,7 @@ def adaptation(
             scored("review", k, learned(pool.iloc[reviewed]))
             scored("random", k, learned(pool.iloc[rng.choice(len(pool), k, replace=False)]))
         scored("ceiling", len(pool), learned(pool))
-        scored("ceiling, plain", len(pool), train(pd.concat([base, pool], ignore_index=True), seeded))
+        scored("ceiling, plain", len(pool), train(pd.concat([base, pool], ignore_index=True), no_cv, model=seeded))
     return results
 
 

@@ -18,16 +18,21 @@ from .about import VersionAction
 from .adapting import DEFAULT_THRESHOLDS, DEFAULT_WEIGHT, THRESHOLDS, adapt
 from .batch import CHUNK_ROWS, tag_file
 from .corpus import FORMATS, read_corpus
+from .decide import REVIEW_MARGIN
 from .embeddings import ENCODERS
 from .exceptions import FeedbackNLPError
+from .model import CommentModel
 from .reporting import DEFAULT_TITLE, report
 from .reporting.figures import PERIODS
 from .reviewing import review
 from .routing import load_routes
 from .tables import DELIMITERS, ENCODINGS
-from .decide import REVIEW_MARGIN
 from .tagging import load
 from .training import TrainingConfig, train_files
+
+# The settings' defaults live with the estimator and the run settings; the options repeat none.
+MODEL_DEFAULTS = CommentModel().get_params()
+RUN_DEFAULTS = TrainingConfig()
 
 
 def _tag(args) -> int:
@@ -84,24 +89,25 @@ def _report(args) -> int:
 
 
 def _train(args) -> int:
-    config = TrainingConfig(seed=args.seed, cv_folds=args.cv_folds, embeddings=args.embeddings)
     tagger = train_files(
         args.data,
         args.out,
         format=args.format,
-        config=config,
+        config=TrainingConfig(cv_folds=args.cv_folds),
+        model=CommentModel(random_state=args.seed, embeddings=args.embeddings),
+        ner=args.ner,
         progress=True,
         overwrite=args.overwrite,
         safeguarding_data=args.safeguarding_data,
     )
-    cv = tagger.card["cv_metrics"]
+    cv = tagger.card.cv_metrics
     if cv:
         print(
             f"cross-validated ({cv['folds']} folds): theme macro F1 {cv['theme_macro_f1']:.3f}, "
             f"micro F1 {cv['theme_micro_f1']:.3f}; sentiment accuracy "
             f"{cv['sentiment_accuracy']:.3f}, macro F1 {cv['sentiment_macro_f1']:.3f}"
         )
-    print(f"model saved in {args.out} (final fit {tagger.card['fit_seconds']}s)")
+    print(f"model saved in {args.out} (final fit {tagger.card.fit_seconds}s)")
     return 0
 
 
@@ -150,7 +156,7 @@ def _adapt(args) -> int:
         args.model, args.data, args.out, weight=args.weight, thresholds=args.thresholds, cv_folds=args.cv_folds,
         overwrite=args.overwrite, progress=True,
     )
-    figures = tagger.card["adaptation"]
+    figures = tagger.card.adaptation
     rows = sum(sheet["rows"] for sheet in figures["sheets"])
     print(f"on the {rows} reviewed comments of {len(figures['sheets'])} sheet(s):")
     for name in ("before", "after"):
@@ -162,7 +168,7 @@ def _adapt(args) -> int:
             f"  {name:<7}theme macro F1 {f['theme_macro_f1']:.3f}, micro F1 {f['theme_micro_f1']:.3f}; "
             f"sentiment accuracy {f['sentiment_accuracy']:.3f}, macro F1 {f['sentiment_macro_f1']:.3f} ({how})"
         )
-    print(f"model saved in {args.out} (final fit {tagger.card['fit_seconds']}s)")
+    print(f"model saved in {args.out} (final fit {tagger.card.fit_seconds}s)")
     return 0
 
 
@@ -283,15 +289,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV of comments labelled for safeguarding only (text, safeguarding 0/1) that the "
         "model's safeguarding head also learns from",
     )
-    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    seed = MODEL_DEFAULTS["random_state"]
+    train.add_argument("--seed", type=int, default=seed, help=f"random seed (default {seed})")
     train.add_argument(
-        "--cv-folds", type=int, default=5, help="folds for cross-validated figures; 0 skips them"
+        "--cv-folds", type=int, default=RUN_DEFAULTS.cv_folds,
+        help=f"folds for cross-validated figures (default {RUN_DEFAULTS.cv_folds}); 0 skips them",
     )
     train.add_argument(
         "--embeddings",
         choices=sorted(ENCODERS),
+        default=MODEL_DEFAULTS["embeddings"],
         help="join a sentence encoder's embeddings to the TF-IDF features (the embeddings extra; "
         "tags about 200 times slower)",
+    )
+    train.add_argument(
+        "--ner",
+        help="a spaCy model with named entities (en_core_web_sm, installed) that the personal-data "
+        "flag also reads, recorded in the model card; default: the flag's own rules only",
     )
     train.set_defaults(run=_train)
 
@@ -350,8 +364,9 @@ def _add_adapt(commands) -> None:
     adapt_.add_argument("--thresholds", choices=THRESHOLDS, default=DEFAULT_THRESHOLDS,
                         help="tune each theme's threshold on the sheets' comments or on all "
                         f"(default {DEFAULT_THRESHOLDS})")
-    adapt_.add_argument("--cv-folds", type=int, default=5,
-                        help="folds of the sheets for the after-figures (default 5); 0 skips them (faster)")
+    adapt_.add_argument("--cv-folds", type=int, default=RUN_DEFAULTS.cv_folds,
+                        help=f"folds of the sheets for the after-figures (default {RUN_DEFAULTS.cv_folds}); "
+                        "0 skips them (faster)")
     adapt_.set_defaults(run=_adapt)
 
 

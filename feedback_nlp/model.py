@@ -1,37 +1,15 @@
-"""The comment model (features, a yes/no decision per theme, a sentiment head) and its folder.
-
-A model folder holds ``model.skops`` (the fitted :class:`CommentModel`) and ``model.json``, its
-model card: labels, creation time, library versions, training files with their sha256, metrics,
-and the sha256 of the artefact. Loading checks the card, then reads the artefact with skops,
-which builds only the types it is told to trust (scikit-learn's, numpy's, and this library's
-:data:`TRUSTED_TYPES`) and refuses any other before creating it: unlike a pickle, a crafted
-model file cannot run code. The artefact must lie in the folder itself.
-
-A folder is written whole or not at all: into a temporary folder beside it, moved into place
-when complete.
+"""The comment model: shared text features, a yes/no classifier per theme, a sentiment head and a
+safeguarding head. It scores; :mod:`feedback_nlp.decide` turns scores into labels, and
+:mod:`feedback_nlp.model_folder` saves and loads it with its card.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import platform
-import shutil
-import tempfile
-import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from os import PathLike
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy
 import scipy.sparse as sp
-import skops
-import skops.io
-import sklearn
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve
@@ -39,26 +17,12 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from .embeddings import ENCODERS, SentenceEmbeddings, encoder_versions
-from .exceptions import ModelError, OutputFileError
+from .embeddings import SentenceEmbeddings, check_encoder
 from .features import QUESTION_KINDS, build_features, question_kind
 from .ratings import rating_features, scale_of
-from .tables import current_umask
-from .themes import EMPTY_SENTIMENT, FLAGS, SENTIMENTS, THEME_IDS
+from .themes import EMPTY_SENTIMENT, SENTIMENTS, THEME_IDS
 
-ARTEFACT = "model.skops"
-CARD = "model.json"
-# Bumped when the artefact's layout changes, so that an old folder is refused, not misread.
-# 5: skops instead of a joblib pickle.
-FORMAT_VERSION = 5
 RATING_FEATURES = ("plain", "crossed", "none")
-# This library's own classes in a model file; skops trusts scikit-learn's and numpy's itself.
-TRUSTED_TYPES = (
-    "feedback_nlp.model.CommentModel",
-    "feedback_nlp.features.TextFeatures",
-    "feedback_nlp.embeddings.SentenceEmbeddings",
-)
-
 
 # The safeguarding head is trained only when the data has this many flagged comments, and its
 # threshold keeps this share of the flagged comments of held-out training folds: a missed risk
@@ -127,6 +91,28 @@ class CommentModel(BaseEstimator):
         self.rating_features = rating_features
         self.random_state = random_state
 
+    def check_params(self) -> CommentModel:
+        """Refuse settings it cannot be fitted with, before any work; ``fit`` calls it first.
+
+        Raises
+        ------
+        ValueError
+            A setting is out of its range or ``embeddings`` names no known encoder; the
+            message names the setting and the value given.
+        """
+        if not (isinstance(self.threshold_folds, int) and self.threshold_folds >= 2):
+            raise ValueError(f"threshold_folds must be a whole number >= 2; got {self.threshold_folds!r}")
+        for name in ("theme_C", "sentiment_C"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0; got {getattr(self, name)!r}")
+        if not (isinstance(self.max_char_features, int) and self.max_char_features >= 1):
+            raise ValueError(f"max_char_features must be a whole number >= 1; got {self.max_char_features!r}")
+        if self.embeddings is not None:
+            check_encoder(self.embeddings)
+        if self.rating_features not in RATING_FEATURES:
+            raise ValueError(f"rating_features must be one of {RATING_FEATURES}; got {self.rating_features!r}")
+        return self
+
     def fit(
         self, texts, themes, sentiment, questions=None, safeguarding=None, ratings=None, groups=None,
         threshold_rows=None, safeguarding_examples=None,
@@ -167,6 +153,7 @@ class CommentModel(BaseEstimator):
         -------
         self
         """
+        self.check_params()
         themes = np.asarray(themes, dtype=np.int8)
         sentiment = np.asarray(sentiment, dtype=object)
         self.features_ = build_features(max_char_features=self.max_char_features)
@@ -369,203 +356,3 @@ def best_f1_threshold(truth, scores) -> float:
     best = int(np.argmax(f1))
     lower = thresholds[best - 1] if best > 0 else 0.0
     return float((thresholds[best] + lower) / 2)
-
-
-def sha256_file(path: str | PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def library_versions() -> dict[str, str]:
-    """Versions that decide whether a pickled model loads and behaves the same."""
-    from . import __version__
-
-    return {
-        "feedback_nlp": __version__,
-        "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "skops": skops.__version__,
-    }
-
-
-def label_set() -> dict[str, list[str]]:
-    """The labels a model is built for, as recorded in its card."""
-    return {"themes": list(THEME_IDS), "sentiments": list(SENTIMENTS), "flags": list(FLAGS)}
-
-
-def check_model_folder(directory: str | PathLike, *, overwrite: bool = False) -> Path:
-    """Refuse, before any work, a model folder that cannot be written or would replace another.
-
-    Raises
-    ------
-    OutputFileError
-        ``directory`` is a file, a folder that is not empty (unless ``overwrite``, and then only
-        a model folder, with a card), or its parent cannot be created or written to.
-    """
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise OutputFileError(f"{directory}: is a file, not a model folder")
-    if directory.is_dir() and any(directory.iterdir()):
-        if not overwrite:
-            raise OutputFileError(
-                f"{directory}: the folder exists and is not empty; choose a new folder, or pass "
-                "--overwrite (overwrite=True) to replace the model in it"
-            )
-        if not (directory / CARD).is_file():  # --overwrite replaces a model, never other work
-            raise OutputFileError(
-                f"{directory}: not a model folder (no {CARD}); refusing to replace it, even with --overwrite"
-            )
-    parent = directory.absolute().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OutputFileError(f"{parent}: cannot create it ({err.strerror or err})") from None
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputFileError(f"{parent}: no permission to write a model folder here")
-    return directory
-
-
-def save_model(model: CommentModel, card: dict, directory: str | PathLike, *, overwrite: bool = False) -> dict:
-    """Write ``model.skops`` and ``model.json`` into the folder ``directory``, whole or not at all.
-
-    The card is completed with the format version, labels, versions, creation time and the
-    artefact's sha256, which :func:`load_model` checks; the completed card is returned.
-    An existing non-empty folder is replaced only with ``overwrite``.
-
-    Raises
-    ------
-    OutputFileError
-        See :func:`check_model_folder`; or the disk filled or failed while writing, in which
-        case nothing is left behind and an existing folder is unchanged.
-    """
-    directory = check_model_folder(directory, overwrite=overwrite)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.absolute().parent))
-    try:
-        artefact = staging / ARTEFACT
-        skops.io.dump(model, artefact, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
-        card = {
-            "format_version": FORMAT_VERSION,
-            "labels": label_set(),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "versions": library_versions(),
-            **card,
-            "artefact": {"file": ARTEFACT, "sha256": sha256_file(artefact)},
-        }
-        (staging / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-        os.chmod(staging, 0o777 & ~current_umask())
-        if directory.exists():
-            # Out of the way first, removed only once the new folder is in place, put back if not.
-            old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=staging.parent))
-            os.replace(directory, old / directory.name)
-            try:
-                os.replace(staging, directory)
-            except BaseException:
-                os.replace(old / directory.name, directory)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, directory)
-    except OSError as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputFileError(f"{directory}: cannot write the model ({err.strerror or err}); nothing was written") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return card
-
-
-def read_card(directory: str | PathLike) -> dict:
-    """Read and return a model folder's card, refusing a missing or unreadable one."""
-    path = Path(directory) / CARD
-    if not path.is_file():
-        raise ModelError(f"{directory}: no model card {CARD}; is this a feedback_nlp model folder?")
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ModelError(f"{path}: not valid UTF-8 JSON ({err})") from None
-    if not isinstance(card, dict):
-        raise ModelError(f"{path}: expected a JSON object (a model card), found {type(card).__name__}")
-    for key in ("versions", "artefact"):
-        if not isinstance(card.get(key, {}), dict):
-            raise ModelError(f"{path}: {key!r} should be an object, found {card[key]!r}")
-    return card
-
-
-def _encoder_problems(embeddings: dict | None) -> list[str]:
-    """Why the sentence encoder a card names cannot be used as it was trained, if it cannot."""
-    if not embeddings:
-        return []
-    name = embeddings.get("encoder")
-    try:
-        installed = encoder_versions(name)
-    except ValueError as err:  # ModelError too: a package is missing
-        return [str(err)]
-    # Other weights would give other vectors, which the trained heads would misread.
-    distribution = ENCODERS[name].distribution
-    trained = embeddings.get("versions", {}).get(distribution)
-    if trained != installed[distribution]:
-        running = installed[distribution]
-        return [f"trained with {distribution} {trained}, running {running}: install that version or retrain"]
-    return []
-
-
-def load_model(directory: str | PathLike) -> tuple[CommentModel, dict]:
-    """Check a model folder against its card, then load it.
-
-    Raises
-    ------
-    ModelError
-        The card is missing, was made for other labels, another format or another
-        scikit-learn, needs a sentence encoder that is not installed, or the artefact's sha256
-        differs from the card's.
-    """
-    directory = Path(directory)
-    card = read_card(directory)
-    problems = []
-    if card.get("format_version") != FORMAT_VERSION:
-        problems.append(
-            f"model format {card.get('format_version')!r}, this library reads {FORMAT_VERSION}: retrain it"
-        )
-    if card.get("labels") != label_set():
-        problems.append(f"labels {card.get('labels')} differ from this library's {label_set()}")
-    built_with = card.get("versions", {}).get("scikit-learn")
-    if built_with != sklearn.__version__:
-        problems.append(
-            f"built with scikit-learn {built_with}, running {sklearn.__version__}: "
-            "install that version or retrain"
-        )
-    problems.extend(_encoder_problems(card.get("embeddings")))
-    name = card.get("artefact", {}).get("file", ARTEFACT)
-    artefact = directory / str(name)
-    if not isinstance(name, str) or Path(name).name != name or name in (".", "..") or artefact.is_symlink():
-        problems.append(f"artefact {name!r} is not a file name in the folder (nor a link out of it)")
-    elif not artefact.is_file():
-        problems.append(f"artefact {artefact.name} is missing")
-    elif sha256_file(artefact) != card.get("artefact", {}).get("sha256"):
-        problems.append(f"{artefact.name} does not match the sha256 in {CARD}")
-    if problems:
-        raise ModelError(f"{directory}: refusing to load: " + "; ".join(problems))
-    untrusted = [t for t in _types_in(artefact) if t not in TRUSTED_TYPES]
-    if untrusted:
-        raise ModelError(
-            f"{artefact}: refusing to load: it holds types this library does not trust, which could "
-            f"run code: {untrusted}"
-        )
-    try:
-        return skops.io.load(artefact, trusted=list(TRUSTED_TYPES)), card
-    except Exception as err:  # skops raises many kinds for a file that is not what it says
-        raise ModelError(f"{artefact}: cannot read the model ({type(err).__name__}: {err})") from None
-
-
-def _types_in(artefact: Path) -> list[str]:
-    """The types in a skops file that skops does not trust by itself, read without building any."""
-    try:
-        return skops.io.get_untrusted_types(file=artefact)
-    except Exception as err:  # not a zip, no schema: not a skops file
-        raise ModelError(f"{artefact}: not a model file ({type(err).__name__}: {err})") from None

@@ -22,9 +22,10 @@ from .exceptions import ColumnError, CorpusError, ModelError, RatingError
 from .explain import Explainer, theme_sentiments
 from .features import is_missing
 from .decide import MODEL_CATEGORY, REVIEW_MARGIN, Decisions, decide
-from .flags import read_flags
+from .flags import load_ner, read_flags
 from .metrics import Scores, score
-from .model import CommentModel, load_model, save_model, sha256_file
+from .model import CommentModel
+from .model_folder import ModelCard, load_model, save_model, sha256_file
 from .ratings import check_ratings, normalise_ratings
 from .themes import SENTIMENTS, THEME_IDS
 
@@ -159,9 +160,11 @@ class Tagger:
     ('confidence_and_trust', 'access')
     """
 
-    def __init__(self, model: CommentModel, card: dict, *, review_margin: float = REVIEW_MARGIN):
+    def __init__(self, model: CommentModel, card: ModelCard, *, review_margin: float = REVIEW_MARGIN):
         if not 0 <= review_margin < 0.5:
             raise ValueError(f"review_margin must be in [0, 0.5); got {review_margin!r}")
+        if card.ner is not None:
+            load_ner(card.ner)  # a missing NER model is said now, not at the first comment
         self.model = model
         self.card = card
         self.review_margin = review_margin
@@ -339,7 +342,7 @@ class Tagger:
         numbers_only = pc.fill_null(pc.match_substring_regex(column, NUMBERS_ONLY), False).to_numpy(zero_copy_only=False)
         # The model reads a numbers-only comment as empty; the flags still see it (a phone number).
         scores = self.model.predict_scores(np.where(numbers_only, "", texts), questions, ratings)
-        read = read_flags(texts)
+        read = read_flags(texts, ner=self.card.ner)
         decided = decide(
             texts, scores, read, np.where(numbers_only, 0, _word_counts(column)), numbers_only,
             thresholds=self.model.thresholds_,
@@ -412,7 +415,7 @@ class Tagger:
 
     def _warn_if_trained_on(self, source) -> None:
         """Warn when ``source`` is one of the files this model was trained on (by sha256)."""
-        trained_on = {d.get("sha256") for d in self.card.get("training_data") or () if isinstance(d, dict)}
+        trained_on = {d.get("sha256") for d in self.card.training_data if isinstance(d, dict)}
         if source and Path(source).is_file() and sha256_file(source) in trained_on:
             warnings.warn(
                 f"{source}: this model was trained on this very file (its sha256 is in the model "
@@ -423,7 +426,7 @@ class Tagger:
         """Save the model and its card into the folder ``directory``; :func:`load` reads it back.
 
         The folder is written whole or not at all; an existing non-empty one is replaced only
-        with ``overwrite``. ``card`` becomes the card as saved (versions, sha256, time).
+        with ``overwrite``. ``card`` becomes the card as saved (with the artefact's sha256).
         """
         self.card = save_model(self.model, self.card, directory, overwrite=overwrite)
         return Path(directory)

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from .corpus import CORPUS_COLUMNS, read_corpus, read_safeguarding_examples
 from .decide import decide_labels
-from .embeddings import ENCODERS, check_encoder, encoder_versions
+from .embeddings import ENCODERS, encoder_versions
 from .exceptions import CorpusError
 from .metrics import Scores, score
-from .model import RATING_FEATURES, CommentModel, check_model_folder, multilabel_folds, sha256_file
+from .flags import load_ner
+from .model import CommentModel, multilabel_folds
+from .model_folder import ModelCard, check_model_folder, sha256_file
 from .ratings import normalise_ratings
 from .tagging import Tagger
 from .themes import SENTIMENTS, THEME_IDS
@@ -25,62 +28,20 @@ from .themes import SENTIMENTS, THEME_IDS
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Settings of a training run; the same settings and data always give the same model.
+    """How a training run measures what it trains. The model's own settings are the parameters
+    of :class:`~feedback_nlp.model.CommentModel` (its card records them as ``params``).
 
     Parameters
     ----------
-    seed : int
-        Seed for the folds and the classifiers.
     cv_folds : int
         Folds for the cross-validated figures in the model card; 0 skips them (faster).
-    threshold_folds : int
-        Folds of the training data on which each theme's threshold is tuned.
-    theme_C, sentiment_C : float
-        Inverse regularisation strength of the theme and sentiment classifiers.
-    max_char_features : int
-        Cap on the character n-gram vocabulary.
-    embeddings : str, optional
-        A sentence encoder whose embeddings join the TF-IDF features (``"minilm"``; needs the
-        ``embeddings`` extra, and tags about 200 times slower). None: TF-IDF only.
-    rating_features : {"plain", "crossed", "none"}
-        How the survey rating joins the features (see :class:`CommentModel`).
     """
 
-    seed: int = 0
     cv_folds: int = 5
-    threshold_folds: int = 5
-    theme_C: float = 4.0
-    sentiment_C: float = 4.0
-    max_char_features: int = 150_000
-    embeddings: str | None = None
-    rating_features: str = "plain"
 
     def __post_init__(self):
-        if self.cv_folds == 1 or self.cv_folds < 0:
-            raise ValueError(f"cv_folds must be 0 (no cross-validation) or >= 2; got {self.cv_folds}")
-        if self.threshold_folds < 2:
-            raise ValueError(f"threshold_folds must be >= 2; got {self.threshold_folds}")
-        for name in ("theme_C", "sentiment_C"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0; got {getattr(self, name)}")
-        if self.max_char_features < 1:
-            raise ValueError(f"max_char_features must be >= 1; got {self.max_char_features}")
-        if self.embeddings is not None:
-            check_encoder(self.embeddings)
-        if self.rating_features not in RATING_FEATURES:
-            raise ValueError(f"rating_features must be one of {RATING_FEATURES}; got {self.rating_features!r}")
-
-    def build_model(self) -> CommentModel:
-        """An unfitted model with these settings."""
-        return CommentModel(
-            theme_C=self.theme_C,
-            sentiment_C=self.sentiment_C,
-            threshold_folds=self.threshold_folds,
-            max_char_features=self.max_char_features,
-            embeddings=self.embeddings,
-            rating_features=self.rating_features,
-            random_state=self.seed,
-        )
+        if not isinstance(self.cv_folds, int) or self.cv_folds == 1 or self.cv_folds < 0:
+            raise ValueError(f"cv_folds must be 0 (no cross-validation) or a whole number >= 2; got {self.cv_folds!r}")
 
 
 def _source(path, table: pd.DataFrame) -> dict:
@@ -125,14 +86,14 @@ def _weights(corpus: pd.DataFrame, weights) -> np.ndarray:
 
 
 def _fit(
-    config: TrainingConfig,
+    model: CommentModel,
     rows: pd.DataFrame,
     weights: np.ndarray | None,
     flagged=None,
     threshold_rows=None,
     safeguarding_examples: pd.DataFrame | None = None,
 ) -> CommentModel:
-    """A model fitted on ``rows`` (all with text), each repeated as many times as its weight.
+    """A copy of ``model`` fitted on ``rows`` (all with text), each repeated as many times as its weight.
 
     Repeating a row is what a weight means to a logistic regression's loss; the copies of one
     row share a group, so that threshold tuning never scores a copy with a classifier that
@@ -144,7 +105,7 @@ def _fit(
         rows = rows.iloc[repeat]
         flagged = None if flagged is None else flagged[repeat]
         threshold_rows = None if threshold_rows is None else np.asarray(threshold_rows)[repeat]
-    return config.build_model().fit(
+    return clone(model).fit(
         rows["text"].to_numpy(dtype=object),
         rows[list(THEME_IDS)].to_numpy(),
         rows["sentiment"].to_numpy(dtype=object),
@@ -163,6 +124,7 @@ def cross_validate(
     corpus: pd.DataFrame,
     config: TrainingConfig = TrainingConfig(),
     *,
+    model: CommentModel | None = None,
     extra: pd.DataFrame | None = None,
     weights=None,
     thresholds_on_corpus: bool = False,
@@ -179,6 +141,9 @@ def cross_validate(
         A table from :func:`read_corpus`; its rows are split into folds and scored.
     config : TrainingConfig
         ``cv_folds`` gives the number of folds (at least 2).
+    model : CommentModel, optional
+        The unfitted model whose settings are measured (``CommentModel()`` when omitted); its
+        ``random_state`` also seeds the folds.
     extra : pandas.DataFrame, optional
         Labelled rows added to the training part of every fold and never scored: the base
         model's training data when measuring an adaptation (see :mod:`feedback_nlp.adapting`).
@@ -196,15 +161,16 @@ def cross_validate(
     """
     if config.cv_folds < 2:
         raise ValueError("cross_validate needs config.cv_folds >= 2")
+    model = (CommentModel() if model is None else model).check_params()
     corpus = corpus.reset_index(drop=True)
     weights = _weights(corpus, weights)
-    _check_corpus(corpus if extra is None else pd.concat([extra, corpus]), config.threshold_folds)
+    _check_corpus(corpus if extra is None else pd.concat([extra, corpus]), model.threshold_folds)
     extra = None if extra is None else _with_text(extra)
     Y = corpus[list(THEME_IDS)].to_numpy()
     predicted_themes = np.zeros_like(Y)
     predicted_sentiment = np.empty(len(corpus), dtype=object)
     has_text = corpus["text"].fillna("").str.strip().to_numpy() != ""
-    folds = multilabel_folds(Y, config.cv_folds, config.seed)
+    folds = multilabel_folds(Y, config.cv_folds, model.random_state)
     for train_idx, test_idx in tqdm(folds, desc="cross-validation", unit="fold", disable=not progress):
         usable = train_idx[has_text[train_idx]]
         rows, row_weights = corpus.iloc[usable], weights[usable]
@@ -215,15 +181,15 @@ def cross_validate(
             tune = np.arange(len(rows)) >= len(extra) if thresholds_on_corpus else None
         # No safeguarding labels: these scores are of themes and sentiment only, and the
         # safeguarding head would cost six more fits a fold.
-        model = _fit(config, rows, None if (row_weights == 1).all() else row_weights, threshold_rows=tune)
+        fitted = _fit(model, rows, None if (row_weights == 1).all() else row_weights, threshold_rows=tune)
         test = corpus.iloc[test_idx]
-        scores = model.predict_scores(
+        scores = fitted.predict_scores(
             test["text"].to_numpy(dtype=object),
             test["question"].to_numpy(dtype=object),
             normalise_ratings(test["rating"]),
         )
         predicted_themes[test_idx], predicted_sentiment[test_idx] = decide_labels(
-            scores.themes, scores.sentiment, model.thresholds_
+            scores.themes, scores.sentiment, fitted.thresholds_
         )
     return score(Y, predicted_themes, corpus["sentiment"].to_numpy(dtype=object), predicted_sentiment)
 
@@ -237,6 +203,8 @@ def train(
     corpus: pd.DataFrame,
     config: TrainingConfig = TrainingConfig(),
     *,
+    model: CommentModel | None = None,
+    ner: str | None = None,
     sources: Sequence[dict] = (),
     weights=None,
     threshold_rows=None,
@@ -252,7 +220,13 @@ def train(
         with no text are left out of fitting; rows with no sentiment are left out of the
         sentiment model only.
     config : TrainingConfig
-        Seed, folds and model settings.
+        How the run measures the model (cross-validation folds).
+    model : CommentModel, optional
+        The unfitted model, whose parameters are its settings (``CommentModel()`` when
+        omitted); the card records its ``get_params()``.
+    ner : str, optional
+        A spaCy model with named entities (``"en_core_web_sm"``) that the personal-data flag
+        also reads, recorded in the card; it must be installed. None: the flag's rules only.
     sources : sequence of dict
         What the corpus was read from, recorded in the model card (``path``, ``format``,
         ``sha256``, ``rows``); :func:`train_files` fills it in.
@@ -279,28 +253,36 @@ def train(
     ------
     CorpusError
         A theme has too few comments with or without it, or sentiment has one class.
+    ValueError
+        A setting of ``model`` is out of its range.
+    ModelError
+        ``ner`` or the model's sentence encoder is not installed.
     """
+    model = (CommentModel() if model is None else model).check_params()
     corpus = corpus.reset_index(drop=True)
     weights = _weights(corpus, weights)
-    usable = _check_corpus(corpus, config.threshold_folds)
-    # Before the minutes of cross-validation: a missing encoder fails here, naming the extra.
-    embeddings = None if config.embeddings is None else {
-        "encoder": config.embeddings,
-        "model": ENCODERS[config.embeddings].model,
-        "versions": encoder_versions(config.embeddings),
+    usable = _check_corpus(corpus, model.threshold_folds)
+    # Before the minutes of cross-validation: a missing encoder or NER model fails here.
+    embeddings = None if model.embeddings is None else {
+        "encoder": model.embeddings,
+        "model": ENCODERS[model.embeddings].model,
+        "versions": encoder_versions(model.embeddings),
     }
-    cv_scores = cross_validate(corpus, config, weights=weights, progress=progress) if config.cv_folds else None
+    if ner is not None:
+        load_ner(ner)
+    cv_scores = cross_validate(corpus, config, model=model, weights=weights, progress=progress) if config.cv_folds else None
     flagged = _safeguarding(usable)
     start = time.perf_counter()
     kept = corpus.index.isin(usable.index)
     tune = None if threshold_rows is None else np.asarray(threshold_rows, dtype=bool)[kept]
-    model = _fit(config, usable, weights[kept], flagged, tune, safeguarding_examples)
-    card = {
-        "training_data": list(sources),
-        "safeguarding_data": None
+    fitted = _fit(model, usable, weights[kept], flagged, tune, safeguarding_examples)
+    card = ModelCard(
+        params=model.get_params(),
+        training_data=tuple(sources),
+        safeguarding_data=None
         if safeguarding_examples is None
         else _source(safeguarding_examples.attrs["source"], safeguarding_examples),
-        "training_rows": {
+        training_rows={
             "total": len(corpus),
             "used": len(usable),
             "no_text": len(corpus) - len(usable),
@@ -314,21 +296,18 @@ def train(
                 "not_flagged": int((~safeguarding_examples["safeguarding"]).sum()),
             },
         },
-        "config": asdict(config),
-        "embeddings": embeddings,
-        # The ratings the model knows; any other is refused when tagging.
-        "rating_scale": list(model.rating_scale_),
-        "thresholds": dict(zip(THEME_IDS, map(float, model.thresholds_))),
+        embeddings=embeddings,
+        ner=ner,
+        rating_scale=tuple(fitted.rating_scale_),
+        thresholds=dict(zip(THEME_IDS, map(float, fitted.thresholds_))),
         # inf: no safeguarding head (too few flagged comments); JSON has no inf, so null.
-        "safeguarding_threshold": None
-        if model.safeguarding_ is None
-        else model.safeguarding_threshold_,
-        "fit_seconds": round(time.perf_counter() - start, 1),
-        "cv_metrics": None
+        safeguarding_threshold=None if fitted.safeguarding_ is None else fitted.safeguarding_threshold_,
+        fit_seconds=round(time.perf_counter() - start, 1),
+        cv_metrics=None
         if cv_scores is None
-        else {"folds": config.cv_folds, "seed": config.seed, **cv_scores.to_dict()},
-    }
-    return Tagger(model, card)
+        else {"folds": config.cv_folds, "seed": model.random_state, **cv_scores.to_dict()},
+    )
+    return Tagger(fitted, card)
 
 
 def train_files(
@@ -337,6 +316,8 @@ def train_files(
     *,
     format: str = "auto",
     config: TrainingConfig = TrainingConfig(),
+    model: CommentModel | None = None,
+    ner: str | None = None,
     progress: bool = False,
     overwrite: bool = False,
     safeguarding_data: str | PathLike | None = None,
@@ -348,6 +329,7 @@ def train_files(
     before any training: an existing non-empty folder is replaced only with ``overwrite``.
     ``safeguarding_data``, a CSV of comments labelled for safeguarding only (``text``,
     ``safeguarding``), is also learnt by the safeguarding head and recorded in the card.
+    ``config``, ``model`` and ``ner`` are those of :func:`train`.
 
     Returns
     -------
@@ -371,7 +353,8 @@ def train_files(
     ]
     examples = None if safeguarding_data is None else read_safeguarding_examples(safeguarding_data)
     tagger = train(
-        pd.concat(tables, ignore_index=True), config, sources=sources, progress=progress, safeguarding_examples=examples
+        pd.concat(tables, ignore_index=True), config, model=model, ner=ner, sources=sources, progress=progress,
+        safeguarding_examples=examples,
     )
     tagger.save(out, overwrite=overwrite)
     return tagger

@@ -15,7 +15,7 @@ import sys
 import warnings
 from datetime import date
 
-from feedback_nlp import EmptyTextWarning, TrainingConfig, read_corpus
+from feedback_nlp import CommentModel, EmptyTextWarning, read_corpus
 from feedback_nlp.benchmark import NHSReference, ProjectModel, TfidfLogistic, Vader, compare, format_table
 from feedback_nlp.embeddings import ENCODERS, encoder_versions
 
@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     if args.embeddings:
         methods.append(ProjectModel(
             name=f"feedback_nlp as shipped + {args.embeddings} embeddings",
-            config=TrainingConfig(embeddings=args.embeddings),
+            model=CommentModel(embeddings=args.embeddings),
             extra=corpus,
         ))
     results = compare(data, methods, folds=args.folds, seed=args.seed, progress=True)

@@ -11,7 +11,7 @@ import pytest
 
 from feedback_nlp import CorpusError, ModelError, TrainingConfig, adapt, read_corpus, train_files
 from feedback_nlp.cli import main
-from feedback_nlp.model import sha256_file
+from feedback_nlp.model_folder import sha256_file
 from feedback_nlp.tables import TableWriter
 from feedback_nlp.themes import THEME_IDS
 
@@ -79,7 +79,7 @@ def test_adapting_learns_the_teams_convention(base_model, adapted, food_comments
 
 def test_card_records_the_base_model_the_sheets_and_the_settings(base_model, adapted):
     tagger, sheet = adapted
-    record = tagger.card["adaptation"]
+    record = tagger.card.adaptation
     base_card = json.loads((base_model / "model.json").read_text())
     assert record["base_model"] == {"path": base_model.as_posix(), "sha256": base_card["artefact"]["sha256"]}
     assert record["sheets"] == [{"path": sheet.as_posix(), "format": "project", "rows": 50,
@@ -88,7 +88,7 @@ def test_card_records_the_base_model_the_sheets_and_the_settings(base_model, ada
     assert record["before"]["rows"] == record["after"]["rows"] == 50
     assert record["after"]["theme_macro_f1"] >= record["before"]["theme_macro_f1"]
     # The base data and the sheet, as train records its files.
-    assert [d["path"] for d in tagger.card["training_data"]] == [
+    assert [d["path"] for d in tagger.card.training_data] == [
         *(d["path"] for d in base_card["training_data"]), sheet.as_posix()
     ]
 
@@ -165,5 +165,5 @@ def test_evaluate_by_an_absent_column_lists_the_columns(write_csv, capsys):
 def test_the_shipped_default_model_adapts_from_a_clone(qdc_path, tmp_path, food_comments):
     sheet = _food_sheet(tmp_path / "sheet.csv", food_comments[:40])
     tagger = adapt(None, [sheet], tmp_path / "ours", cv_folds=0)
-    assert [d["path"] for d in tagger.card["training_data"]][:2] == ["data/corpus.csv", "../shared/data/qdc_v6_dev.csv"]
+    assert [d["path"] for d in tagger.card.training_data][:2] == ["data/corpus.csv", "../shared/data/qdc_v6_dev.csv"]
     assert read_corpus(sheet)["text"].tolist()[:1] == food_comments[:1]

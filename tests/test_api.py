@@ -4,8 +4,8 @@ import feedback_nlp
 def test_public_api_changes_only_on_purpose():
     assert sorted(feedback_nlp.__all__) == sorted([
         "FLAGS", "SENTIMENTS", "THEMES", "THEME_IDS",
-        "ColumnError", "CorpusError", "EmptyTextWarning", "FeedbackNLPError", "InputFileError",
-        "ModelError", "OutputFileError", "RatingError", "Report", "ReportError", "Route", "Router", "RoutesError", "Scores", "Tag", "Tagger", "Theme", "TrainingConfig",
+        "ColumnError", "CommentModel", "CorpusError", "EmptyTextWarning", "FeedbackNLPError", "InputFileError",
+        "ModelCard", "ModelError", "OutputFileError", "RatingError", "Report", "ReportError", "Route", "Router", "RoutesError", "Scores", "Tag", "Tagger", "Theme", "TrainingConfig",
         "adapt", "cross_validate", "load", "load_routes", "read_corpus", "redact", "report", "review", "tag", "train",
         "train_files",
     ])

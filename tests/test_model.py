@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from feedback_nlp import ModelError, load
-from feedback_nlp.model import ARTEFACT, CARD, sha256_file
+from feedback_nlp.model_folder import ARTEFACT, CARD, sha256_file
 
 
 @pytest.fixture
@@ -68,9 +68,9 @@ def test_safeguarding_head_keeps_its_recall_on_training_folds_and_needs_enough_f
     flagged = safeguarding(data)
     assert flagged.sum() >= MIN_SAFEGUARDING
     model = CommentModel().fit(texts, themes, sentiment, None, flagged)
-    scores = model.analyse(texts).safeguarding
+    scores = model.predict_scores(texts).safeguarding
     # On its own training data the head keeps at least the recall its threshold was chosen for.
     assert (scores[flagged] >= model.safeguarding_threshold_).mean() >= SAFEGUARDING_RECALL
     few = flagged & (np.cumsum(flagged) < MIN_SAFEGUARDING)
     without = CommentModel().fit(texts, themes, sentiment, None, few)
-    assert without.safeguarding_ is None and not without.analyse(texts).safeguarding.any()
+    assert without.safeguarding_ is None and not without.predict_scores(texts).safeguarding.any()

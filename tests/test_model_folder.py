@@ -1,14 +1,17 @@
 """A model folder is data, not code: crafted folders are refused before anything in them runs."""
 
+import dataclasses
 import json
 import pickle
 import shutil
+from types import SimpleNamespace
 
 import pytest
 import skops.io
 
-from feedback_nlp import ModelError, OutputFileError, load, train_files
-from feedback_nlp.model import ARTEFACT, CARD, sha256_file
+from feedback_nlp import CommentModel, ModelError, OutputFileError, TrainingConfig, load, train, train_files
+from feedback_nlp.flags import personal, read_flags
+from feedback_nlp.model_folder import ARTEFACT, CARD, sha256_file
 
 from .conftest import DEFAULT_MODEL
 
@@ -71,12 +74,28 @@ def test_the_artefact_must_be_a_file_in_the_folder(tmp_path, name):
         load(folder)
 
 
-@pytest.mark.parametrize("text,problem", [("[]", "expected a JSON object"), ('{"versions": null}', "'versions'"),
-                                          ("{", "not valid UTF-8 JSON")])
+@pytest.mark.parametrize("text,problem", [("[]", "expected a JSON object"), ("{", "not valid UTF-8 JSON"),
+                                          ('{"versions": {}}', "model format None, this library reads"),
+                                          ('{"format_version": 6}', r"not a model card of this library \(missing \['params'")])
 def test_a_malformed_card_is_one_clear_error(tmp_path, text, problem):
     folder = tmp_path / "m"
     shutil.copytree(DEFAULT_MODEL, folder)
     (folder / CARD).write_text(text)
+    with pytest.raises(ModelError, match=problem):
+        load(folder)
+
+
+@pytest.mark.parametrize("field,value,problem", [
+    ("versions", None, "'versions' should be an object, found None"),
+    ("rating_scale", "1-7", "'rating_scale' should be an array"),
+    ("ner", 3, "'ner' should be a string or null"),
+    ("colour", "blue", r"unknown \['colour'\]"),
+])
+def test_a_card_field_of_the_wrong_shape_is_named(tmp_path, field, value, problem):
+    folder = tmp_path / "m"
+    shutil.copytree(DEFAULT_MODEL, folder)
+    card = json.loads((folder / CARD).read_text())
+    (folder / CARD).write_text(json.dumps(card | {field: value}))
     with pytest.raises(ModelError, match=problem):
         load(folder)
 
@@ -124,3 +143,33 @@ def test_evaluate_warns_when_the_data_is_a_training_file(tmp_path):
 
     with pytest.warns(UserWarning, match="trained on this very file"):
         load().evaluate(read_corpus(CORPUS_PATH).head(50).assign())
+
+
+def test_the_card_of_a_training_run_is_the_card_read_back(small_corpus, tmp_path):
+    trained = train(small_corpus, TrainingConfig(cv_folds=0), model=CommentModel(theme_C=2.0))
+    before = trained.card
+    trained.save(tmp_path / "m")
+    loaded = load(tmp_path / "m")
+    assert loaded.card == dataclasses.replace(before, artefact=loaded.card.artefact)
+    # The settings recorded are the ones that build the model.
+    assert loaded.card.params == loaded.model.get_params() and loaded.card.params["theme_C"] == 2.0
+    assert loaded.card.build_model().get_params() == loaded.model.get_params()
+
+
+def test_a_card_naming_an_ner_model_that_is_not_installed_is_refused(tmp_path):
+    folder = tmp_path / "m"
+    shutil.copytree(DEFAULT_MODEL, folder)
+    card = json.loads((folder / CARD).read_text())
+    (folder / CARD).write_text(json.dumps(card | {"ner": "en_core_web_nonesuch"}))
+    with pytest.raises(ModelError, match="spaCy NER model 'en_core_web_nonesuch' is not installed"):
+        load(folder)
+
+
+def test_names_are_found_by_ner_only_when_the_card_asks(monkeypatch):
+    asked = []
+    monkeypatch.setattr(personal, "load_ner", lambda name: asked.append(name) or (lambda text: SimpleNamespace(ents=())))
+    text = "Thanks to the nurse on ward 4 for everything"
+    read_flags([text])
+    assert asked == []
+    read_flags([text], ner="en_core_web_sm")
+    assert asked == ["en_core_web_sm"]

@@ -102,8 +102,8 @@ def test_the_head_learns_from_examples_labelled_for_safeguarding_only(tmp_path, 
     # Themes and sentiment never see the examples; the head does, and the card names the file.
     probe = ["Waited four hours for my appointment", "The nurses were kind"]
     np.testing.assert_array_equal(without.model.predict_scores(probe).themes, with_examples.model.predict_scores(probe).themes)
-    assert with_examples.card["safeguarding_data"]["rows"] == 60
-    assert with_examples.card["training_rows"]["safeguarding_examples"] == {"flagged": 30, "not_flagged": 30}
+    assert with_examples.card.safeguarding_data["rows"] == 60
+    assert with_examples.card.training_rows["safeguarding_examples"] == {"flagged": 30, "not_flagged": 30}
     assert with_examples.model.safeguarding_ is not None
 
     pd.DataFrame({"text": ["a", "b"], "safeguarding": ["1", "yes"]}).to_csv(path, index=False)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from feedback_nlp import CorpusError, TrainingConfig, cross_validate, train
+import feedback_nlp.training
+from feedback_nlp import CommentModel, CorpusError, TrainingConfig, cross_validate, train
 from feedback_nlp.model import best_f1_threshold, multilabel_folds
 from feedback_nlp.themes import THEME_IDS
 
@@ -39,10 +40,10 @@ def test_cross_validation_gives_held_out_figures(small_corpus):
 
 def test_card_records_training(small_corpus):
     card = train(small_corpus.head(400), TrainingConfig(cv_folds=2)).card
-    assert card["training_rows"]["used"] == 400
-    assert card["cv_metrics"]["folds"] == 2
-    assert set(card["cv_metrics"]["themes"]) == set(THEME_IDS)
-    assert card["config"]["seed"] == 0
+    assert card.training_rows["used"] == 400
+    assert card.cv_metrics["folds"] == 2
+    assert set(card.cv_metrics["themes"]) == set(THEME_IDS)
+    assert card.params["random_state"] == 0
 
 
 def test_too_few_examples_of_a_theme_is_refused(small_corpus):
@@ -51,13 +52,24 @@ def test_too_few_examples_of_a_theme_is_refused(small_corpus):
         train(without, TrainingConfig(cv_folds=0))
 
 
+@pytest.mark.parametrize("value", [1, -1, 2.5])
+def test_run_settings_are_validated(value):
+    with pytest.raises(ValueError, match=f"cv_folds must be .*; got {value}"):
+        TrainingConfig(cv_folds=value)
+
+
 @pytest.mark.parametrize(
-    "kwargs, match",
-    [({"cv_folds": 1}, "cv_folds"), ({"threshold_folds": 1}, "threshold_folds"), ({"theme_C": 0}, "theme_C")],
+    "params, match",
+    [({"threshold_folds": 1}, "threshold_folds"), ({"theme_C": 0}, "theme_C"), ({"rating_features": "x"}, "rating_features"),
+     ({"max_char_features": 0}, "max_char_features")],
 )
-def test_config_is_validated(kwargs, match):
+def test_model_settings_are_validated_before_any_work(small_corpus, params, match, monkeypatch):
+    def cross_validate(*args, **kwargs):
+        raise AssertionError("cross-validation started before the settings were checked")
+
+    monkeypatch.setattr(feedback_nlp.training, "cross_validate", cross_validate)
     with pytest.raises(ValueError, match=match):
-        TrainingConfig(**kwargs)
+        train(small_corpus, model=CommentModel(**params))
 
 
 def test_copies_of_a_comment_stay_in_one_fold(small_corpus):

@@ -8,7 +8,7 @@ import pytest
 import feedback_nlp
 from feedback_nlp import about, tagging
 from feedback_nlp.cli import main
-from feedback_nlp.model import library_versions, read_card
+from feedback_nlp.model_folder import library_versions, read_card
 
 from .conftest import DEFAULT_MODEL, REPO
 
@@ -29,7 +29,7 @@ def test_version_names_the_package_and_the_default_model_from_its_card(capsys):
         main(["--version"])
     assert exit_.value.code == 0
     card = read_card(DEFAULT_MODEL)
-    sha256, created = card["artefact"]["sha256"][:12], card["created"][:10]
+    sha256, created = card.artefact["sha256"][:12], card.created[:10]
     assert capsys.readouterr().out == (
         f"feedback-nlp {feedback_nlp.__version__} (default model {sha256} created {created})\n"
     )
@@ -37,7 +37,8 @@ def test_version_names_the_package_and_the_default_model_from_its_card(capsys):
 
 def test_version_reads_the_card_only(tmp_path, monkeypatch):
     # No artefact at all: the line still comes from the card, so the model is never loaded.
-    card = {"created": "2027-01-02T03:04:05+00:00", "artefact": {"file": "model.skops", "sha256": "ab" * 32}}
+    card = json.loads((DEFAULT_MODEL / "model.json").read_text(encoding="utf-8"))
+    card |= {"created": "2027-01-02T03:04:05+00:00", "artefact": {"file": "model.skops", "sha256": "ab" * 32}}
     (tmp_path / "model.json").write_text(json.dumps(card), encoding="utf-8")
     monkeypatch.setattr(tagging, "DEFAULT_MODEL_DIR", tmp_path)
     assert about.version_line().endswith("(default model abababababab created 2027-01-02)")

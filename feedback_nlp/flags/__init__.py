@@ -26,7 +26,7 @@ from .personal import (
     PersonalItem,
     common_words,
     find_personal_data,
-    ner,
+    load_ner,
     redact,
 )
 from .safeguarding import (
@@ -57,6 +57,7 @@ __all__ = [
     "read_flags",
     "find_personal_data",
     "is_safeguarding",
+    "load_ner",
     "redact",
 ]
 
@@ -87,10 +88,10 @@ _NOTHING = CommentFlags((), Assessment((), ()))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _read(text: str, may_safeguard: bool, may_identify: bool) -> CommentFlags:
+def _read(text: str, may_safeguard: bool, may_identify: bool, ner: str | None) -> CommentFlags:
     """The flags of one comment that passed (or not) each flag's prefilter."""
     safeguarding = RULES.assess(cue_sentences(text)) if may_safeguard else _NOTHING.safeguarding
-    personal = may_identify and bool(find_personal_data(text))
+    personal = may_identify and bool(find_personal_data(text, ner=ner))
     flags = ("safeguarding",) * bool(safeguarding.categories) + ("personal_data",) * personal
     return CommentFlags(flags, safeguarding)
 
@@ -100,7 +101,7 @@ def _batch_matches(texts: pa.Array, pattern: str) -> np.ndarray:
     return pc.match_substring_regex(texts, pattern).fill_null(False).to_numpy(zero_copy_only=False)
 
 
-def read_flags(texts) -> list[CommentFlags]:
+def read_flags(texts, *, ner: str | None = None) -> list[CommentFlags]:
     """Read both flags on a batch of comments, with the safeguarding rules' categories and words.
 
     Parameters
@@ -108,6 +109,9 @@ def read_flags(texts) -> list[CommentFlags]:
     texts : sequence of str or None
         The comments (a list, a numpy object array, a pandas column's values); None, NaN and
         ``pd.NA`` are allowed.
+    ner : str, optional
+        A spaCy model with named entities that the personal-data flag also reads (see
+        :func:`find_personal_data`); a model card's ``ner``.
 
     Returns
     -------
@@ -119,19 +123,19 @@ def read_flags(texts) -> list[CommentFlags]:
     lower = pc.utf8_lower(column)
     may_safeguard = np.logical_or.reduce([_batch_matches(lower, part) for part in CUE_PARTS])
     # A spaCy NER model can find a name anywhere, so with one every comment is searched.
-    may_identify = np.ones(len(texts), bool) if ner() is not None else _batch_matches(column, PERSONAL_GATE)
+    may_identify = np.ones(len(texts), bool) if ner is not None else _batch_matches(column, PERSONAL_GATE)
     return [
-        _read(t, bool(s), bool(p)) if t is not None and (s or p) else _NOTHING
+        _read(t, bool(s), bool(p), ner) if t is not None and (s or p) else _NOTHING
         for t, s, p in zip(texts, may_safeguard, may_identify)
     ]
 
 
-def detect_flags(texts) -> list[tuple[str, ...]]:
+def detect_flags(texts, *, ner: str | None = None) -> list[tuple[str, ...]]:
     """Raise the safeguarding and personal-data flags on a batch of comments (the rules alone).
 
     Parameters
     ----------
-    texts : sequence of str or None
+    texts : sequence of str or None, ner : str, optional
         As in :func:`read_flags`.
 
     Returns
@@ -145,7 +149,7 @@ def detect_flags(texts) -> list[tuple[str, ...]]:
     >>> detect_flags(["He pushed me and I'm scared to go home", "Lovely staff", None])
     [('safeguarding',), (), ()]
     """
-    return [read.flags for read in read_flags(texts)]
+    return [read.flags for read in read_flags(texts, ner=ner)]
 
 
 assert FLAGS == ("safeguarding", "personal_data")  # the order _read builds

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..exceptions import ModelError
 from ..features import is_missing
 
 PERSONAL_KINDS: tuple[str, ...] = (
@@ -241,18 +242,29 @@ PERSONAL_GATE = "|".join((
 ))
 
 
-@lru_cache(maxsize=1)
-def ner():
-    """The installed spaCy English model with NER, if any; None when only spaCy itself is there."""
+@lru_cache(maxsize=None)
+def load_ner(name: str):
+    """The spaCy model ``name`` (``"en_core_web_sm"``) with its entity recogniser only, loaded once.
+
+    Names are found with it only when asked (a model card's ``ner``), never because a model
+    happens to be installed: the same comments must give the same flags on every machine.
+
+    Raises
+    ------
+    ModelError
+        No spaCy model of that name is installed.
+    """
     import importlib.util
 
     # find_spec, unlike spacy.util.is_package, does not import spaCy when no model is there.
-    for name in ("en_core_web_sm", "en_core_web_md", "en_core_web_lg"):
-        if importlib.util.find_spec(name) is not None:
-            import spacy
+    if not isinstance(name, str) or importlib.util.find_spec(name) is None:
+        raise ModelError(
+            f"the spaCy NER model {name!r} is not installed (python -m spacy download {name}), "
+            "or use a model trained without one"
+        )
+    import spacy
 
-            return spacy.load(name, disable=["lemmatizer", "parser", "tagger", "attribute_ruler"])
-    return None
+    return spacy.load(name, disable=["lemmatizer", "parser", "tagger", "attribute_ruler"])
 
 
 def _nhs_valid(digits: str) -> bool:
@@ -280,8 +292,9 @@ def _phones(text: str, method: str) -> Iterable[tuple[int, int]]:
             yield m.start + unpaired, m.end
 
 
-def _name_spans(text: str, present: frozenset[str]) -> Iterable[tuple[int, int]]:
-    """Spans of names in ``text``, whose lower-case words (see ``_LOWER_WORD``) are ``present``."""
+def _name_spans(text: str, present: frozenset[str], ner: str | None) -> Iterable[tuple[int, int]]:
+    """Spans of names in ``text``, whose lower-case words (see ``_LOWER_WORD``) are ``present``;
+    also the people the spaCy model ``ner`` finds, when one is named."""
     cue_found = {}
     for rule, (words, cue) in _NAME_RULES:
         if words is not None and words.isdisjoint(present):
@@ -300,9 +313,8 @@ def _name_spans(text: str, present: frozenset[str]) -> Iterable[tuple[int, int]]
                 names = [w for w in words if w not in _NOT_NAMES and not re.fullmatch(_HONORIFIC, w, re.I)]
                 if names and not (_unmarked(words, start) and all(w.lower() in _common_words() for w in names)):
                     yield start, end
-    nlp = ner()
-    if nlp is not None:
-        for ent in nlp(text).ents:
+    if ner is not None:
+        for ent in load_ner(ner)(text).ents:
             if ent.label_ == "PERSON":
                 yield ent.start_char, ent.end_char
 
@@ -315,9 +327,9 @@ def _unmarked(words: list[str], start: int) -> bool:
     return not any(w[0].isupper() for w in (words[1:] if start == 0 else words))
 
 
-def _candidates(text: str, phone_method: str) -> Iterable[tuple[str, int, int]]:
+def _candidates(text: str, phone_method: str, ner: str | None) -> Iterable[tuple[str, int, int]]:
     words = frozenset(_LOWER_WORD.findall(text.lower()))
-    for start, end in _name_spans(text, words):
+    for start, end in _name_spans(text, words, ner):
         yield "name", start, end
     if "@" in text:
         for m in _EMAIL.finditer(text):
@@ -350,7 +362,7 @@ def _candidates(text: str, phone_method: str) -> Iterable[tuple[str, int, int]]:
             yield "address", m.start(), m.end()
 
 
-def find_personal_data(text, *, phone_method: str = "phonenumbers") -> list[PersonalItem]:
+def find_personal_data(text, *, phone_method: str = "phonenumbers", ner: str | None = None) -> list[PersonalItem]:
     """Find the personal data in one comment: names, phones, emails, NHS numbers, postcodes, ...
 
     Parameters
@@ -360,6 +372,9 @@ def find_personal_data(text, *, phone_method: str = "phonenumbers") -> list[Pers
     phone_method : {"phonenumbers", "regex"}
         How phone numbers are found: Google's libphonenumber port (region GB) or a plain regex
         (kept to measure the two against each other).
+    ner : str, optional
+        A spaCy model with named entities (``"en_core_web_sm"``) that also finds people's
+        names; None: this module's rules only.
 
     Returns
     -------
@@ -372,6 +387,8 @@ def find_personal_data(text, *, phone_method: str = "phonenumbers") -> list[Pers
     ------
     ValueError
         ``phone_method`` is not one of the two.
+    ModelError
+        ``ner`` is not installed.
 
     Examples
     --------
@@ -382,7 +399,7 @@ def find_personal_data(text, *, phone_method: str = "phonenumbers") -> list[Pers
         raise ValueError(f"phone_method must be 'phonenumbers' or 'regex'; got {phone_method!r}")
     if is_missing(text) or not text.strip():
         return []
-    found = sorted(set(_candidates(text, phone_method)), key=lambda c: (_PRIORITY.index(c[0]), c[1], -c[2]))
+    found = sorted(set(_candidates(text, phone_method, ner)), key=lambda c: (_PRIORITY.index(c[0]), c[1], -c[2]))
     kept: list[tuple[str, int, int]] = []
     for kind, start, end in found:
         if start < end and not any(s < end and start < e for _, s, e in kept):
@@ -390,14 +407,14 @@ def find_personal_data(text, *, phone_method: str = "phonenumbers") -> list[Pers
     return [PersonalItem(k, s, e, text[s:e]) for k, s, e in sorted(kept, key=lambda c: c[1])]
 
 
-def redact(text, *, phone_method: str = "phonenumbers"):
+def redact(text, *, phone_method: str = "phonenumbers", ner: str | None = None):
     """Replace each piece of personal data with a typed placeholder such as ``[NAME]``.
 
     Parameters
     ----------
     text : str or None
         The comment; a missing value is returned unchanged.
-    phone_method : {"phonenumbers", "regex"}
+    phone_method : {"phonenumbers", "regex"}, ner : str, optional
         As in :func:`find_personal_data`.
 
     Returns
@@ -417,7 +434,7 @@ def redact(text, *, phone_method: str = "phonenumbers"):
     # Taking an item out can leave a new one in view (a role word now beside a name), so go
     # again until nothing is found; three passes have always been enough.
     for _ in range(4):
-        items = find_personal_data(text, phone_method=phone_method)
+        items = find_personal_data(text, phone_method=phone_method, ner=ner)
         if not items:
             break
         parts, last = [], 0
