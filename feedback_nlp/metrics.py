@@ -3,6 +3,7 @@ sets (:class:`FlagScores`, :func:`score_flags`, :func:`score_flagged`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -11,6 +12,7 @@ from os import PathLike
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from tqdm.auto import tqdm
 
 from .corpus import read_safeguarding_examples
 from .exceptions import CorpusError
@@ -116,6 +118,52 @@ def score(true_themes, predicted_themes, true_sentiment, predicted_sentiment) ->
         )
         if known.any()
         else float("nan"),
+    )
+
+
+def held_out_labels(
+    truth: np.ndarray, folds, fit_and_label, *, progress: bool = False, desc: str = "folds"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one fold loop: each row's themes and sentiment from a model that never saw it.
+
+    Parameters
+    ----------
+    truth : ndarray of shape (n, 5)
+        The true theme matrix (its shape and type shape the result).
+    folds : list of (train rows, test rows)
+        As :func:`feedback_nlp.model.multilabel_folds` gives them.
+    fit_and_label : callable
+        ``fit_and_label(train_rows, test_rows)`` fits on the first and returns the 0/1 themes
+        and the sentiments of the second.
+    progress : bool
+        Show a progress bar over the folds on stderr, named ``desc``.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Held-out themes (n, 5) and sentiments (n,), for :func:`score`.
+    """
+    themes = np.zeros_like(truth)
+    sentiments = np.empty(len(truth), dtype=object)
+    for train_rows, test_rows in tqdm(folds, desc=desc, unit="fold", disable=not progress):
+        themes[test_rows], sentiments[test_rows] = fit_and_label(train_rows, test_rows)
+    return themes, sentiments
+
+
+def score_decisions(corpus: pd.DataFrame, decided, rows: np.ndarray) -> Scores:
+    """The scores of a tagged labelled corpus's ``rows`` (a mask), with the share marked for
+    review and the scores of the others: what acting on the tags without reading them gets right.
+
+    ``decided`` holds the corpus's :class:`~feedback_nlp.decide.Decisions`.
+    """
+    truth = corpus[list(THEME_IDS)].to_numpy()[rows]
+    sentiment = corpus["sentiment"].to_numpy(dtype=object)[rows]
+    themes, sentiments = decided.themes[rows], decided.sentiments[rows]
+    kept = ~np.array([bool(r) for r in decided.review_reasons], dtype=bool)[rows]
+    return dataclasses.replace(
+        score(truth, themes, sentiment, sentiments),
+        review_share=float(1 - kept.mean()) if len(kept) else 0.0,
+        unreviewed=score(truth[kept], themes[kept], sentiment[kept], sentiments[kept]),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import html
 import re
@@ -23,7 +22,7 @@ from .explain import Explainer, theme_sentiments
 from .features import is_missing
 from .decide import MODEL_CATEGORY, REVIEW_MARGIN, Decisions, decide
 from .flags import load_ner, read_flags
-from .metrics import Scores, score
+from .metrics import Scores, score_decisions
 from .model import CommentModel
 from .model_folder import ModelCard, load_model, save_model, sha256_file
 from .ratings import check_ratings, normalise_ratings
@@ -367,7 +366,7 @@ class Tagger:
         others (``Scores.review_share``, ``Scores.unreviewed``): what acting on the tags
         without reading them would get right.
         """
-        return self._scored(corpus, self._tag_corpus(corpus), np.ones(len(corpus), dtype=bool))
+        return score_decisions(corpus, self._tag_corpus(corpus).decided, np.ones(len(corpus), dtype=bool))
 
     def evaluate_by(self, corpus: pd.DataFrame, column: str) -> dict[str, Scores]:
         """:meth:`evaluate` for each group of rows sharing a value of ``column`` (a service, a
@@ -381,9 +380,9 @@ class Tagger:
         """
         if column not in corpus.columns:
             raise ColumnError(f"no column {column!r} to group by; the columns are {list(corpus.columns)}")
-        tagged = self._tag_corpus(corpus)
+        decided = self._tag_corpus(corpus).decided
         groups = corpus[column].fillna("").astype(str).str.strip().to_numpy()
-        return {group: self._scored(corpus, tagged, groups == group) for group in pd.unique(groups)}
+        return {group: score_decisions(corpus, decided, groups == group) for group in pd.unique(groups)}
 
     def _tag_corpus(self, corpus: pd.DataFrame) -> _Tagged:
         """Tag a labelled corpus's comments, with their ratings when the model knows ratings."""
@@ -397,20 +396,6 @@ class Tagger:
                 raise CorpusError(corpus.attrs.get("source", "corpus"), f"column 'rating', {err}") from None
         return self._tag(
             corpus["text"].to_numpy(dtype=object), corpus["question"].to_numpy(dtype=object), ratings, False
-        )
-
-    @staticmethod
-    def _scored(corpus: pd.DataFrame, tagged: _Tagged, rows: np.ndarray) -> Scores:
-        """The scores of the ``rows`` (a mask) of a tagged corpus."""
-        truth = corpus[list(THEME_IDS)].to_numpy()[rows]
-        sentiment = corpus["sentiment"].to_numpy(dtype=object)[rows]
-        decided = tagged.decided
-        themes, sentiments = decided.themes[rows], decided.sentiments[rows]
-        kept = ~np.array([bool(r) for r in decided.review_reasons], dtype=bool)[rows]
-        return dataclasses.replace(
-            score(truth, themes, sentiment, sentiments),
-            review_share=float(1 - kept.mean()) if len(kept) else 0.0,
-            unreviewed=score(truth[kept], themes[kept], sentiment[kept], sentiments[kept]),
         )
 
     def _warn_if_trained_on(self, source) -> None:

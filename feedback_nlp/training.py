@@ -11,13 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from tqdm.auto import tqdm
 
 from .corpus import CORPUS_COLUMNS, read_corpus, read_safeguarding_examples
 from .decide import decide_labels
 from .embeddings import ENCODERS, encoder_versions
 from .exceptions import CorpusError
-from .metrics import Scores, score
+from .metrics import Scores, held_out_labels, score
 from .flags import load_ner
 from .model import CommentModel, multilabel_folds
 from .model_folder import ModelCard, check_model_folder, sha256_file
@@ -167,11 +166,9 @@ def cross_validate(
     _check_corpus(corpus if extra is None else pd.concat([extra, corpus]), model.threshold_folds)
     extra = None if extra is None else _with_text(extra)
     Y = corpus[list(THEME_IDS)].to_numpy()
-    predicted_themes = np.zeros_like(Y)
-    predicted_sentiment = np.empty(len(corpus), dtype=object)
     has_text = corpus["text"].fillna("").str.strip().to_numpy() != ""
-    folds = multilabel_folds(Y, config.cv_folds, model.random_state)
-    for train_idx, test_idx in tqdm(folds, desc="cross-validation", unit="fold", disable=not progress):
+
+    def fit_and_label(train_idx, test_idx):
         usable = train_idx[has_text[train_idx]]
         rows, row_weights = corpus.iloc[usable], weights[usable]
         tune = None
@@ -188,10 +185,11 @@ def cross_validate(
             test["question"].to_numpy(dtype=object),
             normalise_ratings(test["rating"]),
         )
-        predicted_themes[test_idx], predicted_sentiment[test_idx] = decide_labels(
-            scores.themes, scores.sentiment, fitted.thresholds_
-        )
-    return score(Y, predicted_themes, corpus["sentiment"].to_numpy(dtype=object), predicted_sentiment)
+        return decide_labels(scores.themes, scores.sentiment, fitted.thresholds_)
+
+    folds = multilabel_folds(Y, config.cv_folds, model.random_state)
+    themes, sentiments = held_out_labels(Y, folds, fit_and_label, progress=progress, desc="cross-validation")
+    return score(Y, themes, corpus["sentiment"].to_numpy(dtype=object), sentiments)
 
 
 def _with_text(corpus: pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import warnings
 from datetime import date
 
 from feedback_nlp import CommentModel, EmptyTextWarning, read_corpus
-from feedback_nlp.benchmark import NHSReference, ProjectModel, TfidfLogistic, Vader, compare, format_table
+from benchmarking import NHSReference, ProjectModel, TfidfLogistic, Vader, compare, format_table
 from feedback_nlp.embeddings import ENCODERS, encoder_versions
 
 

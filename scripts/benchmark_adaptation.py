@@ -19,7 +19,7 @@ from datetime import date
 
 from feedback_nlp import EmptyTextWarning, read_corpus
 from feedback_nlp.adapting import DEFAULT_THRESHOLDS, DEFAULT_WEIGHT, THRESHOLDS
-from feedback_nlp.benchmark import adaptation, format_adaptation
+from benchmarking import adaptation, format_adaptation
 
 
 def main(argv=None) -> int:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from feedback_nlp import read_corpus
-from feedback_nlp.benchmark import run_measured, synthetic_tagged
+from benchmarking import run_measured, synthetic_tagged
 from feedback_nlp.tables import TableWriter
 
 

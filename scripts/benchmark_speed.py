@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from feedback_nlp import load, read_corpus
-from feedback_nlp.benchmark import NHSReference, run_measured, synthetic_survey
+from benchmarking import NHSReference, run_measured, synthetic_survey
 from feedback_nlp.themes import THEME_IDS
 
 
@@ -46,7 +46,7 @@ def main(argv=None) -> int:
               f"{source.stat().st_size / 1e6:.0f} MB CSV")
 
         start = time.perf_counter()
-        tagger = load(args.model)
+        load(args.model)
         print(f"model load: {time.perf_counter() - start:.2f} s")
 
         command = [sys.executable, "-m", "feedback_nlp.cli", "tag", str(source), "-o", str(output),

@@ -1,6 +1,6 @@
 import pytest
+from benchmarking import NHSReference, ProjectModel, TfidfLogistic, Vader, compare, format_table, synthetic_survey
 
-from feedback_nlp.benchmark import NHSReference, ProjectModel, TfidfLogistic, Vader, compare, format_table, synthetic_survey
 from feedback_nlp.model import CommentModel
 
 

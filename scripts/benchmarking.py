@@ -1,4 +1,8 @@
-"""Comparing tagging methods on the same cross-validation folds of one labelled data set.
+"""What the benchmark scripts share (kept out of the installed package: users never need it).
+
+Comparing tagging methods on the same cross-validation folds of one labelled data set
+(``benchmark_accuracy.py``), the synthetic files of the speed benchmarks (``benchmark_speed.py``,
+``benchmark_report.py``) and the adaptation benchmark (``benchmark_adaptation.py``).
 
 Each method learns from the training part of a fold and tags the held-out part; every method
 sees the same seeded folds, and nothing is tuned on held-out rows. The methods are: the NHS
@@ -13,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputClassifier
@@ -22,14 +26,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
-from .adapting import DEFAULT_THRESHOLDS, DEFAULT_WEIGHT, learn
-from .decide import decide_labels
-from .metrics import Scores, score
-from .model import CommentModel, multilabel_folds
-from .ratings import normalise_ratings
-from .reviewing import select
-from .themes import THEME_IDS
-from .training import TrainingConfig, train
+from feedback_nlp.adapting import DEFAULT_THRESHOLDS, DEFAULT_WEIGHT, learn
+from feedback_nlp.decide import decide_labels
+from feedback_nlp.metrics import Scores, held_out_labels, score
+from feedback_nlp.model import CommentModel, multilabel_folds
+from feedback_nlp.ratings import normalise_ratings
+from feedback_nlp.reviewing import select
+from feedback_nlp.themes import THEME_IDS
+from feedback_nlp.training import TrainingConfig, train
 
 
 class _SklearnBaseline:
@@ -152,16 +156,19 @@ def compare(corpus: pd.DataFrame, methods, *, folds: int = 5, seed: int = 0, pro
     splits = multilabel_folds(Y, folds, seed)
     results = []
     for method in methods:
-        predicted = np.zeros_like(Y)
-        predicted_sentiment = np.empty(len(corpus), dtype=object)
-        fit_seconds = predict_seconds = 0.0
-        for fitted, held in tqdm(splits, desc=method.name, unit="fold", disable=not progress):
+        seconds = {"fit": 0.0, "predict": 0.0}
+
+        def fit_and_label(fitted, held):
             start = time.perf_counter()
             method.fit(texts[fitted], questions[fitted], Y[fitted], sentiment[fitted], ratings[fitted])
-            fit_seconds += time.perf_counter() - start
+            seconds["fit"] += time.perf_counter() - start
             start = time.perf_counter()
-            predicted[held], predicted_sentiment[held] = method.predict(texts[held], questions[held], ratings[held])
-            predict_seconds += time.perf_counter() - start
+            labels = method.predict(texts[held], questions[held], ratings[held])
+            seconds["predict"] += time.perf_counter() - start
+            return labels
+
+        predicted, predicted_sentiment = held_out_labels(Y, splits, fit_and_label, progress=progress, desc=method.name)
+        fit_seconds, predict_seconds = seconds["fit"], seconds["predict"]
         results.append(
             Result(
                 method=method.name,
