@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from .features import WORD_TOKEN, char_ngrams, normalise_texts
+from .features import char_ngrams, piece_words, text_pieces
 from .model import question_kinds
 from .themes import SENTIMENTS, THEME_IDS
 
@@ -32,13 +32,12 @@ _CLAUSE_BREAK = re.compile(
     r"unfortunately|sadly|otherwise|only thing|on the other hand)\b",
     re.IGNORECASE,
 )
-_WORD = re.compile(WORD_TOKEN)
 
 
 def clauses(text: str) -> list[str]:
     """The clauses of a comment: its sentences, cut again at contrasting words such as "but"."""
     parts = (part.strip(" ,") for part in _CLAUSE_BREAK.split(text))
-    return [part for part in parts if _WORD.search(part)]
+    return [part for part in parts if piece_words(part)]
 
 
 # The part of a comment about one theme is rarely mixed, so it is positive or negative, whichever
@@ -111,15 +110,14 @@ class Explainer:
         texts = np.asarray(texts, dtype=object)
         kinds = question_kinds(None if questions is None else np.asarray(questions, dtype=object)[rows], len(rows))
         X = self.model.features_.transform(np.column_stack([texts[rows], kinds])).tocsr()
-        normalised = normalise_texts(texts[rows])
         for row, i in enumerate(rows):
             columns = X.indices[X.indptr[row] : X.indptr[row + 1]]
             values = X.data[X.indptr[row] : X.indptr[row + 1]]
-            pieces = normalised[row].split()
-            piece_words = [_WORD.findall(piece) for piece in pieces]
-            words = [w for ws in piece_words for w in ws]
+            pieces = text_pieces(texts[i])
+            words_of_pieces = [piece_words(piece) for piece in pieces]
+            words = [w for ws in words_of_pieces for w in ws]
             for j in np.flatnonzero(themes[i]):
-                credit = self._credit(pieces, piece_words, columns, values * self.weights[j, columns])
+                credit = self._credit(pieces, words_of_pieces, columns, values * self.weights[j, columns])
                 out[i][self.heads[j]] = _strongest(words, credit, self.size)
         return out
 

@@ -31,6 +31,21 @@ def is_missing(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
+def has_text(texts) -> np.ndarray:
+    """Which comments say something: neither missing (:func:`is_missing`) nor blank."""
+    return np.array([not is_missing(t) and bool(str(t).strip()) for t in texts], dtype=bool)
+
+
+# Where a sentence ends: after ".", "!" or "?", at the white space that follows.
+SENTENCE_END = r"(?<=[.!?])\s+"
+_SENTENCE_END = re.compile(SENTENCE_END)
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a comment, split at :data:`SENTENCE_END` (no empty ones)."""
+    return [s for s in _SENTENCE_END.split(text.strip()) if s]
+
+
 def _normalised(texts) -> pa.Array:
     """Texts lower-cased, with apostrophes unified, as an Arrow array: what every feature sees."""
     # Arrow does this in C++ for a whole batch: done text by text in Python, it and the split
@@ -71,6 +86,35 @@ def question_kind(question) -> str:
 
 _WORDS = re.compile(WORD_TOKEN)
 BLOCKS = ("words", "chars", "question")
+# Question-crossed terms: "q=<kind>" for each comment, "<kind>|<word>" for each of its words.
+_ANSWERED, _CROSS = "q=", "|"
+
+
+def text_pieces(text: str) -> list[str]:
+    """A comment's white-space separated pieces, normalised: character n-grams are made of these."""
+    return normalise_text(text).split()
+
+
+def piece_words(piece: str) -> list[str]:
+    """The words of a piece (or of any normalised text), as :data:`WORD_TOKEN` finds them."""
+    return _WORDS.findall(piece)
+
+
+def analyze(text: str, kind: str = "none") -> dict[str, list[str]]:
+    """Every term of one comment, per block, in text order: what :class:`TextFeatures` counts.
+
+    The plain statement of the features' text contract (normalisation, pieces, words, word
+    pairs, character n-grams, question-crossed words), as scikit-learn's ``build_analyzer``
+    states a vectorizer's. ``TextFeatures`` counts the same terms in bulk; the tests hold both
+    to scikit-learn's own analyzers, and :mod:`feedback_nlp.explain` reads comments with these.
+    """
+    pieces = text_pieces(text)
+    words = [w for piece in pieces for w in piece_words(piece)]
+    return {
+        "words": words + [f"{a} {b}" for a, b in zip(words, words[1:])],
+        "chars": [gram for piece in pieces for gram in char_ngrams(piece)],
+        "question": [_ANSWERED + kind, *(kind + _CROSS + w for w in words)],
+    }
 
 
 def char_ngrams(token: str, ngram_range=(3, 4)) -> list[str]:
@@ -133,10 +177,6 @@ def _count_found(columns, docs, shape) -> sp.csr_matrix:
     """Document x term counts of the terms found in the vocabulary (column -1: not found)."""
     found = columns >= 0
     return _indicator(docs[found], columns[found], shape)
-
-
-# Question-crossed terms: "q=<kind>" for each comment, "<kind>|<word>" for each of its words.
-_ANSWERED, _CROSS = "q=", "|"
 
 
 class TextFeatures(TransformerMixin, BaseEstimator):

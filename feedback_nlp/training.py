@@ -14,6 +14,7 @@ from sklearn.base import clone
 
 from .corpus import CORPUS_COLUMNS, read_corpus, read_safeguarding_examples
 from .decide import decide_labels
+from .features import has_text
 from .embeddings import ENCODERS, encoder_versions
 from .exceptions import CorpusError
 from .metrics import Scores, held_out_labels, score
@@ -166,10 +167,10 @@ def cross_validate(
     _check_corpus(corpus if extra is None else pd.concat([extra, corpus]), model.threshold_folds)
     extra = None if extra is None else _with_text(extra)
     Y = corpus[list(THEME_IDS)].to_numpy()
-    has_text = corpus["text"].fillna("").str.strip().to_numpy() != ""
+    said = has_text(corpus["text"])
 
     def fit_and_label(train_idx, test_idx):
-        usable = train_idx[has_text[train_idx]]
+        usable = train_idx[said[train_idx]]
         rows, row_weights = corpus.iloc[usable], weights[usable]
         tune = None
         if extra is not None:
@@ -194,7 +195,7 @@ def cross_validate(
 
 def _with_text(corpus: pd.DataFrame) -> pd.DataFrame:
     """The rows of a corpus table that have text."""
-    return corpus[corpus["text"].fillna("").str.strip() != ""]
+    return corpus[has_text(corpus["text"])]
 
 
 def train(

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from feedback_nlp.adapting import DEFAULT_THRESHOLDS, DEFAULT_WEIGHT, learn
 from feedback_nlp.decide import decide_labels
+from feedback_nlp.features import SENTENCE_END
 from feedback_nlp.metrics import Scores, held_out_labels, score
 from feedback_nlp.model import CommentModel, multilabel_folds
 from feedback_nlp.ratings import normalise_ratings
@@ -189,7 +190,7 @@ def synthetic_survey(rows: int, corpus: pd.DataFrame, *, seed: int = 0) -> pd.Da
     """
     rng = np.random.default_rng(seed)
     sentences = (
-        corpus["text"].str.split(r"(?<=[.!?])\s+", regex=True).explode().str.strip().loc[lambda s: s != ""]
+        corpus["text"].str.split(SENTENCE_END, regex=True).explode().str.strip().loc[lambda s: s != ""]
     ).to_numpy(dtype=object)
     questions = corpus["question"].unique()
     lengths = rng.choice([1, 2, 3, 4], size=rows, p=[0.35, 0.35, 0.2, 0.1])

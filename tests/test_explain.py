@@ -1,6 +1,5 @@
 """Evidence for each theme, per-theme sentiment, and marking comments for review."""
 
-import re
 
 import numpy as np
 import pandas as pd
@@ -8,7 +7,7 @@ import pytest
 
 from feedback_nlp import load
 from feedback_nlp.explain import Explainer, clauses, theme_sentiments
-from feedback_nlp.features import WORD_TOKEN, normalise_text
+from feedback_nlp.features import normalise_text, piece_words, text_pieces
 from feedback_nlp.model import question_kinds
 from feedback_nlp.themes import THEME_IDS
 
@@ -33,12 +32,12 @@ def test_credit_adds_up_to_the_linear_decision(tagger):
     explainer = Explainer(tagger.model)
     text = "The nurse never explained the scan results, and parking cost me 12 pounds!"
     X = tagger.model.features_.transform(np.column_stack([[text], question_kinds(None, 1)])).tocsr()
-    pieces = normalise_text(text).split()
-    piece_words = [re.findall(WORD_TOKEN, piece) for piece in pieces]
+    pieces = text_pieces(text)
+    words_of_pieces = [piece_words(piece) for piece in pieces]
     unworded = np.array([explainer.term[c].startswith("q=") for c in X.indices])
     for j in range(len(THEME_IDS)):
         contributions = X.data * explainer.weights[j, X.indices]
-        credit = explainer._credit(pieces, piece_words, X.indices, contributions)
+        credit = explainer._credit(pieces, words_of_pieces, X.indices, contributions)
         assert sum(credit.values()) == pytest.approx(contributions[~unworded].sum())
 
 

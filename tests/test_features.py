@@ -1,20 +1,36 @@
 import pickle
-import re
+from collections import Counter
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from feedback_nlp.features import WORD_TOKEN, TextFeatures, char_ngrams, normalise_text, question_kind
+from feedback_nlp.features import WORD_TOKEN, TextFeatures, analyze, char_ngrams, normalise_text, question_kind
 from feedback_nlp.model import question_kinds
-
-_WORDS = re.compile(WORD_TOKEN)
 
 
 def _crossed(pair):
     text, kind = pair
-    return [f"q={kind}", *(f"{kind}|{w}" for w in _WORDS.findall(normalise_text(text)))]
+    return analyze(text, kind)["question"]
+
+
+def _reference_analyzers():
+    """scikit-learn's own analyzers for the word and character blocks, on our normalisation."""
+    options = dict(preprocessor=normalise_text)
+    words = TfidfVectorizer(token_pattern=WORD_TOKEN, ngram_range=(1, 2), **options).build_analyzer()
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), **options).build_analyzer()
+    return words, chars
+
+
+def test_the_analyzer_states_what_scikit_learn_counts(small_corpus):
+    words, chars = _reference_analyzers()
+    for text in [*small_corpus["text"].head(300), "Didn’t  EAT\tall day!!  ", "a", "", "Café – ok? 10/10"]:
+        terms = analyze(text)
+        assert Counter(terms["words"]) == Counter(words(text))
+        assert Counter(terms["chars"]) == Counter(chars(text))
+        singles = words(text)[: (len(words(text)) + 1) // 2]  # scikit-learn lists 1-grams, then 2-grams
+        assert terms["question"] == ["q=none", *(f"none|{w}" for w in singles)]
 
 
 def test_features_equal_scikit_learns_vectorizers(small_corpus):

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..features import is_missing
+from ..features import has_text
 from ..themes import FLAGS
 from .personal import (
     COMMON_WORDS_PATH,
@@ -118,7 +118,7 @@ def read_flags(texts, *, ner: str | None = None) -> list[CommentFlags]:
     list of CommentFlags
         One per comment, in input order; no flags for a missing or blank comment.
     """
-    texts = [None if is_missing(t) or not str(t).strip() else str(t) for t in texts]
+    texts = [str(t) if said else None for t, said in zip(texts, has_text(texts))]
     column = pa.array(texts, type=pa.string())
     lower = pc.utf8_lower(column)
     may_safeguard = np.logical_or.reduce([_batch_matches(lower, part) for part in CUE_PARTS])

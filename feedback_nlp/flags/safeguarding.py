@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..features import is_missing
+from ..features import SENTENCE_END, is_missing
 from .rule_language import (
     NEGATORS,
     is_phrase_rule,
@@ -490,7 +490,7 @@ def is_safeguarding(text) -> bool:
     return RULES.flag(cue_sentences(text))
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_END = re.compile(SENTENCE_END)
 
 
 def cue_sentences(text: str) -> str:
