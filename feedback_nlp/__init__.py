@@ -3,8 +3,9 @@
 Quick start::
 
     import feedback_nlp
-    tags = feedback_nlp.tag(["The nurses were lovely but parking was a nightmare"])
-    tags[0].themes      # ('confidence_and_trust', 'access')
+    tag = feedback_nlp.tag("The nurses were lovely but parking was a nightmare")
+    tag.themes      # ('confidence_and_trust', 'access')
+    feedback_nlp.tag_many(["Kind staff", "Parking was a nightmare"])  # a list: one Tag each
 
 For control, load a model once with :func:`load` and use the :class:`Tagger`; route tags to
 teams with :func:`load_routes`; quote comments safely with :func:`redact`; turn a tagged file
@@ -32,6 +33,7 @@ from .exceptions import (
     RatingError,
     ReportError,
     RoutesError,
+    SettingError,
 )
 from .flags import redact
 from .metrics import Scores
@@ -40,7 +42,7 @@ from .model_folder import ModelCard
 from .reporting import Report, report
 from .reviewing import review
 from .routing import Route, Router, load_routes
-from .tagging import Tag, Tagger, load, tag
+from .tagging import Tag, Tagger, load, tag, tag_many
 from .themes import FLAGS, SENTIMENTS, THEME_IDS, THEMES, Theme
 from .training import TrainingConfig, cross_validate, train, train_files
 
@@ -64,6 +66,7 @@ __all__ = [
     "Route",
     "Router",
     "RoutesError",
+    "SettingError",
     "Scores",
     "Tag",
     "Tagger",
@@ -78,6 +81,7 @@ __all__ = [
     "report",
     "review",
     "tag",
+    "tag_many",
     "train",
     "train_files",
 ]

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .corpus import read_corpus, read_safeguarding_examples
-from .exceptions import CorpusError, ModelError
+from .exceptions import CorpusError, ModelError, SettingError
 from .metrics import Scores
 from .model import CommentModel
 from .model_folder import ModelCard, check_model_folder, sha256_file
@@ -101,11 +101,11 @@ def adapt(
     0.58
     """
     if not data:
-        raise ValueError("give at least one corrected review sheet (--data)")
+        raise SettingError("data", "at least one corrected review sheet (--data)", data)
     if weight < 1 or int(weight) != weight:
-        raise ValueError(f"weight must be a whole number >= 1; got {weight!r}")
+        raise SettingError("weight", "a whole number >= 1", weight)
     if thresholds not in THRESHOLDS:
-        raise ValueError(f"thresholds must be one of {THRESHOLDS}; got {thresholds!r}")
+        raise SettingError("thresholds", f"one of {THRESHOLDS}", thresholds)
     check_model_folder(out, overwrite=overwrite)
     model_dir = Path(model) if model is not None else DEFAULT_MODEL_DIR
     base = load(model_dir)

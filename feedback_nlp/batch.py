@@ -25,10 +25,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .embeddings import limit_threads
-from .exceptions import ColumnError, InputFileError
-from .routing import Router
-from .exceptions import RatingError
+from .exceptions import ColumnError, InputFileError, RatingError, SettingError
 from .ratings import normalise_ratings
+from .routing import Router
 from .tables import ENCODINGS, TableReader, TableWriter, file_kind, find_context_column, find_text_column, squash
 from .tagging import EXPLAIN_COLUMNS, RESULT_COLUMNS, Tagger
 
@@ -203,9 +202,9 @@ def tag_file(
     start = time.perf_counter()
     input_path, output_path = Path(input_path), Path(output_path)
     if jobs < 1 or chunk_rows < 1:
-        raise ValueError(f"jobs and chunk_rows must be at least 1; got {jobs} and {chunk_rows}")
+        raise SettingError("jobs and chunk_rows", "at least 1", (jobs, chunk_rows))
     if encoding is not None and encoding not in ENCODINGS:
-        raise ValueError(f"encoding must be one of {ENCODINGS}; got {encoding!r}")
+        raise SettingError("encoding", f"one of {ENCODINGS}", encoding)
     file_kind(output_path, output=True)
     if output_path.exists() and input_path.exists() and output_path.samefile(input_path):
         raise InputFileError(f"{output_path}: the output would replace the input; choose another name")

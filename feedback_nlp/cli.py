@@ -390,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"feedback-nlp: warning: {message}", file=sys.stderr
             )
             return args.run(args)
-    except (FeedbackNLPError, ValueError) as err:
+    except FeedbackNLPError as err:  # bad input; anything else is a bug, and keeps its traceback
         print(f"feedback-nlp: error: {err}", file=sys.stderr)
         return 2
     except OSError as err:  # the machine's state (a file vanished, a device failed): no traceback

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .exceptions import CorpusError, EmptyTextWarning, InputFileError
+from .exceptions import CorpusError, EmptyTextWarning, InputFileError, SettingError
 from .ratings import normalise_ratings
 from .tables import EXCEL_SUFFIXES, TableReader, detect_encoding, unguarded
 from .themes import (
@@ -85,7 +85,7 @@ def read_corpus(path: str | PathLike, format: str = "auto", *, keep=()) -> pd.Da
     ['text', 'question', 'leading_voice']
     """
     if format not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}; got {format!r}")
+        raise SettingError("format", f"one of {FORMATS}", format)
     raw = _read_table(path)
     if format == "auto":
         format = _detect_format(path, raw)

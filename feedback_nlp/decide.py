@@ -112,7 +112,7 @@ def decide(
         A theme score this close to its threshold marks the comment for review.
     """
     themes, sentiments = decide_labels(scores.themes, scores.sentiment, thresholds)
-    flags, safeguarding = _decide_safeguarding(texts, read, scores.safeguarding >= safeguarding_threshold)
+    flags, safeguarding = decide_safeguarding(texts, read, scores.safeguarding >= safeguarding_threshold)
     near = np.abs(scores.themes - thresholds) < review_margin
     known_terms = scores.known_terms
     unknown = (words > 0) & (known_terms == 0)
@@ -135,7 +135,7 @@ def decide(
     return Decisions(scores.themes, scores.sentiment, themes, sentiments, flags, safeguarding, review_reasons)
 
 
-def _decide_safeguarding(texts, read: list[CommentFlags], model_says: np.ndarray) -> tuple[list, list]:
+def decide_safeguarding(texts, read: list[CommentFlags], model_says: np.ndarray) -> tuple[list, list]:
     """Each comment's flags, the rules' and the head's merged, and its safeguarding categories.
 
     A rule that stands raises the flag with its categories. The model's safeguarding head raises

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from .exceptions import ModelError
+from .exceptions import ModelError, SettingError
 
 
 class Encoder(NamedTuple):
@@ -41,7 +41,7 @@ EXTRA = ("the embeddings extra: pip install 'feedback_nlp[embeddings]' (from a c
 def check_encoder(name: str) -> None:
     """Refuse an encoder name not in ``ENCODERS`` with a ValueError listing the known ones."""
     if name not in ENCODERS:
-        raise ValueError(f"unknown sentence encoder {name!r}; known: {sorted(ENCODERS)}")
+        raise SettingError("the sentence encoder", f"one of {sorted(ENCODERS)}", name)
 
 
 def encoder_versions(name: str) -> dict[str, str]:

@@ -45,6 +45,14 @@ class ModelError(FeedbackNLPError, ValueError):
     """A model folder is missing, incomplete, or does not match its model card."""
 
 
+class SettingError(FeedbackNLPError, ValueError):
+    """An argument or setting is outside what it can be (a fold count, a weight, a name)."""
+
+    def __init__(self, name: str, expected: str, value):
+        self.name, self.expected, self.value = name, expected, value
+        super().__init__(f"{name} must be {expected}; got {value!r}")
+
+
 class RatingError(FeedbackNLPError, ValueError):
     """A survey rating is not on the scale the model was trained on; the message names its row."""
 

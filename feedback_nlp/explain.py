@@ -117,11 +117,11 @@ class Explainer:
             words_of_pieces = [piece_words(piece) for piece in pieces]
             words = [w for ws in words_of_pieces for w in ws]
             for j in np.flatnonzero(themes[i]):
-                credit = self._credit(pieces, words_of_pieces, columns, values * self.weights[j, columns])
+                credit = self.credit(pieces, words_of_pieces, columns, values * self.weights[j, columns])
                 out[i][self.heads[j]] = _strongest(words, credit, self.size)
         return out
 
-    def _credit(self, pieces, piece_words, columns, contributions) -> dict[tuple[int, ...], float]:
+    def credit(self, pieces, piece_words, columns, contributions) -> dict[tuple[int, ...], float]:
         """Credit per word position (1-tuples) and per adjacent pair of positions (2-tuples).
 
         ``pieces`` are the comment's white-space separated pieces (what character n-grams are

@@ -15,7 +15,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 from tqdm.auto import tqdm
 
 from .corpus import read_safeguarding_examples
-from .exceptions import CorpusError
+from .exceptions import CorpusError, SettingError
 from .flags import PERSONAL_KINDS, find_personal_data, is_safeguarding, redact
 from .themes import FLAGS, SENTIMENTS, THEME_IDS
 
@@ -212,7 +212,7 @@ class FlagScores:
 
 def _split(frame: pd.DataFrame, part: str) -> pd.DataFrame:
     if part not in ("all", "dev", "held_out"):
-        raise ValueError(f"part must be 'all', 'dev' or 'held_out'; got {part!r}")
+        raise SettingError("part", "'all', 'dev' or 'held_out'", part)
     if part == "all":
         return frame
     held = frame.sample(frac=HELD_OUT_SHARE, random_state=HELD_OUT_SEED).index
@@ -341,9 +341,9 @@ def score_flagged(flagged: Sequence[tuple[str, ...]], truth: dict[str, Sequence[
     for flag, labels in truth.items():
         labels = [bool(v) for v in labels]
         if flag not in FLAGS:
-            raise ValueError(f"unknown flag {flag!r}; expected one of {FLAGS}")
+            raise SettingError("a flag", f"one of {FLAGS}", flag)
         if len(labels) != len(flagged):
-            raise ValueError(f"{flag}: {len(labels)} labels for {len(flagged)} texts")
+            raise SettingError(f"the {flag} labels", f"one per text ({len(flagged)})", len(labels))
         said = [flag in f for f in flagged]
         tp = sum(s and t for s, t in zip(said, labels))
         out[flag] = {

@@ -18,6 +18,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from .embeddings import SentenceEmbeddings, check_encoder
+from .exceptions import SettingError
 from .features import QUESTION_KINDS, build_features, question_kind
 from .ratings import rating_features, scale_of
 from .themes import EMPTY_SENTIMENT, SENTIMENTS, THEME_IDS
@@ -101,16 +102,16 @@ class CommentModel(BaseEstimator):
             message names the setting and the value given.
         """
         if not (isinstance(self.threshold_folds, int) and self.threshold_folds >= 2):
-            raise ValueError(f"threshold_folds must be a whole number >= 2; got {self.threshold_folds!r}")
+            raise SettingError("threshold_folds", "a whole number >= 2", self.threshold_folds)
         for name in ("theme_C", "sentiment_C"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0; got {getattr(self, name)!r}")
+                raise SettingError(name, "> 0", getattr(self, name))
         if not (isinstance(self.max_char_features, int) and self.max_char_features >= 1):
-            raise ValueError(f"max_char_features must be a whole number >= 1; got {self.max_char_features!r}")
+            raise SettingError("max_char_features", "a whole number >= 1", self.max_char_features)
         if self.embeddings is not None:
             check_encoder(self.embeddings)
         if self.rating_features not in RATING_FEATURES:
-            raise ValueError(f"rating_features must be one of {RATING_FEATURES}; got {self.rating_features!r}")
+            raise SettingError("rating_features", f"one of {RATING_FEATURES}", self.rating_features)
         return self
 
     def fit(
@@ -300,7 +301,7 @@ def _ratings(ratings, n: int) -> np.ndarray:
         return np.full(n, None, dtype=object)
     ratings = np.asarray(ratings, dtype=object)
     if len(ratings) != n:
-        raise ValueError(f"got {n} comments but {len(ratings)} ratings")
+        raise SettingError("ratings", f"one per comment ({n})", len(ratings))
     return ratings
 
 
@@ -313,7 +314,7 @@ def question_kinds(questions, n: int) -> np.ndarray:
         return np.full(n, "none", dtype=object)
     questions = pd.Series(questions, dtype=object).fillna("")
     if len(questions) != n:
-        raise ValueError(f"got {n} comments but {len(questions)} questions")
+        raise SettingError("questions", f"one per comment ({n})", len(questions))
     return questions.map({q: question_kind(q) for q in questions.unique()}).to_numpy(dtype=object)
 
 

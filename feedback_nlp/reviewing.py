@@ -29,7 +29,7 @@ from sklearn.preprocessing import normalize
 
 from .batch import CHUNK_ROWS, _context_columns
 from .corpus import read_corpus
-from .exceptions import ColumnError, InputFileError, RatingError
+from .exceptions import ColumnError, InputFileError, RatingError, SettingError
 from .features import normalise_texts
 from .model import question_kinds
 from .routing import ROUTE_COLUMNS
@@ -243,7 +243,7 @@ def select(
         kinds of comment it stands for).
     """
     if n < 1:
-        raise ValueError(f"n must be >= 1; got {n}")
+        raise SettingError("n", ">= 1", n)
     keys = text_keys(texts)
     excluded = set(text_keys(list(exclude)))
     # The first row of each distinct text, with words, not on an earlier sheet.

@@ -303,7 +303,7 @@ _LINE = re.compile(
 )
 
 
-def _key_lines(text: str) -> dict[tuple, int]:
+def key_lines(text: str) -> dict[tuple, int]:
     """Where each table header and ``key =`` line is: key path -> first line number (from 1).
 
     Paths are tuples of keys, with the index of an ``[[array]]`` table after its name:
@@ -327,7 +327,7 @@ def _key_lines(text: str) -> dict[tuple, int]:
     return lines
 
 
-def _line_of(lines: dict[tuple, int], path: tuple) -> int:
+def line_of(lines: dict[tuple, int], path: tuple) -> int:
     """The line of ``path``, else of its nearest enclosing table in the file, else line 1."""
     for n in range(len(path), 0, -1):
         hits = [line for p, line in lines.items() if p[:n] == path[:n]]
@@ -345,10 +345,10 @@ class _Checker:
     """Turns a parsed rules file into a :class:`Router`, raising at the first thing wrong."""
 
     def __init__(self, path: Path, text: str):
-        self.path, self.lines = path, _key_lines(text)
+        self.path, self.lines = path, key_lines(text)
 
     def fail(self, where: tuple, problem: str) -> NoReturn:
-        raise RoutesError(self.path, problem, line=_line_of(self.lines, where))
+        raise RoutesError(self.path, problem, line=line_of(self.lines, where))
 
     def table(self, value, where: tuple, allowed: tuple | None, required: tuple, what: str) -> dict:
         """``value`` if it is a table with only ``allowed`` keys (None: any) and the ``required`` ones."""

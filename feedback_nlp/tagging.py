@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .exceptions import ColumnError, CorpusError, ModelError, RatingError
+from .exceptions import ColumnError, CorpusError, ModelError, RatingError, SettingError
 from .explain import Explainer, theme_sentiments
 from .features import is_missing
 from .decide import MODEL_CATEGORY, REVIEW_MARGIN, Decisions, decide
@@ -109,7 +109,7 @@ class _Tagged:
 
 def _check_texts(texts, what: str) -> list:
     if isinstance(texts, str):
-        raise TypeError(f"expected a list of {what}s, got one string; use Tagger.tag for one")
+        raise TypeError(f"expected a list of {what}s, got one string; use tag for one")
     texts = list(texts)
     for i, text in enumerate(texts):
         if not (isinstance(text, str) or is_missing(text)):
@@ -161,7 +161,7 @@ class Tagger:
 
     def __init__(self, model: CommentModel, card: ModelCard, *, review_margin: float = REVIEW_MARGIN):
         if not 0 <= review_margin < 0.5:
-            raise ValueError(f"review_margin must be in [0, 0.5); got {review_margin!r}")
+            raise SettingError("review_margin", "in [0, 0.5)", review_margin)
         if card.ner is not None:
             load_ner(card.ner)  # a missing NER model is said now, not at the first comment
         self.model = model
@@ -185,7 +185,14 @@ class Tagger:
 
         The same result as its entry in :meth:`tag_many` with the same arguments (for a model
         with sentence embeddings, scores to about 1e-6: see :mod:`feedback_nlp.embeddings`).
+
+        Raises
+        ------
+        TypeError
+            ``text`` is not a string or a missing value (a list: use :meth:`tag_many`).
         """
+        if not (isinstance(text, str) or is_missing(text)):
+            raise TypeError(f"expected one comment (a string), got {type(text).__name__}; for a list use tag_many")
         return self.tag_many(
             [text], None if question is None else [question], None if rating is None else [rating], explain=explain
         )[0]
@@ -231,7 +238,7 @@ class Tagger:
         if ratings is not None:
             ratings = self._checked_ratings(list(ratings))
             if len(ratings) != len(texts):
-                raise ValueError(f"got {len(texts)} comments but {len(ratings)} ratings")
+                raise SettingError("ratings", f"one per comment ({len(texts)})", len(ratings))
         tagged = self._tag(np.array(texts, dtype=object), questions, ratings, explain)
         decided = tagged.decided
         return [
@@ -449,7 +456,20 @@ def _default_tagger() -> Tagger:
     return load()
 
 
-def tag(
+def tag(text: str | None, question: str | None = None, rating=None, *, explain: bool = False) -> Tag:
+    """Tag one comment with the default model, loaded once and kept.
+
+    The arguments are those of :meth:`Tagger.tag`; for a list, use :func:`tag_many`.
+
+    Examples
+    --------
+    >>> tag("Parking was a nightmare").sentiment  # doctest: +SKIP
+    'negative'
+    """
+    return _default_tagger().tag(text, question, rating, explain=explain)
+
+
+def tag_many(
     texts: Iterable[str | None],
     questions: Iterable[str | None] | None = None,
     ratings: Iterable | None = None,
@@ -462,7 +482,7 @@ def tag(
 
     Examples
     --------
-    >>> [t.sentiment for t in tag(["Kind staff", "Parking was a nightmare"])]  # doctest: +SKIP
+    >>> [t.sentiment for t in tag_many(["Kind staff", "Parking was a nightmare"])]  # doctest: +SKIP
     ['positive', 'negative']
     """
     return _default_tagger().tag_many(texts, questions, ratings, explain=explain)

@@ -16,7 +16,7 @@ from .corpus import CORPUS_COLUMNS, read_corpus, read_safeguarding_examples
 from .decide import decide_labels
 from .features import has_text
 from .embeddings import ENCODERS, encoder_versions
-from .exceptions import CorpusError
+from .exceptions import CorpusError, SettingError
 from .metrics import Scores, held_out_labels, score
 from .flags import load_ner
 from .model import CommentModel, multilabel_folds
@@ -41,7 +41,7 @@ class TrainingConfig:
 
     def __post_init__(self):
         if not isinstance(self.cv_folds, int) or self.cv_folds == 1 or self.cv_folds < 0:
-            raise ValueError(f"cv_folds must be 0 (no cross-validation) or a whole number >= 2; got {self.cv_folds!r}")
+            raise SettingError("cv_folds", "0 (no cross-validation) or a whole number >= 2", self.cv_folds)
 
 
 def _source(path, table: pd.DataFrame) -> dict:
@@ -81,7 +81,7 @@ def _weights(corpus: pd.DataFrame, weights) -> np.ndarray:
         return np.ones(len(corpus), dtype=np.int64)
     weights = np.asarray(weights)
     if weights.shape != (len(corpus),) or weights.dtype.kind not in "iu" or (weights < 1).any():
-        raise ValueError(f"weights must be one whole number >= 1 per corpus row ({len(corpus)} rows)")
+        raise SettingError("weights", f"one whole number >= 1 per corpus row ({len(corpus)} rows)", weights)
     return weights.astype(np.int64)
 
 
@@ -160,7 +160,7 @@ def cross_validate(
     Scores
     """
     if config.cv_folds < 2:
-        raise ValueError("cross_validate needs config.cv_folds >= 2")
+        raise SettingError("config.cv_folds", ">= 2 to cross-validate", config.cv_folds)
     model = (CommentModel() if model is None else model).check_params()
     corpus = corpus.reset_index(drop=True)
     weights = _weights(corpus, weights)
@@ -343,7 +343,7 @@ def train_files(
         A file cannot be read or its labels are wrong (see :func:`read_corpus`).
     """
     if not paths:
-        raise ValueError("give at least one labelled file to train on")
+        raise SettingError("paths", "at least one labelled file to train on", paths)
     check_model_folder(out, overwrite=overwrite)
     tables = [read_corpus(path, format=format) for path in paths]
     sources = [

@@ -5,8 +5,8 @@ def test_public_api_changes_only_on_purpose():
     assert sorted(feedback_nlp.__all__) == sorted([
         "FLAGS", "SENTIMENTS", "THEMES", "THEME_IDS",
         "ColumnError", "CommentModel", "CorpusError", "EmptyTextWarning", "FeedbackNLPError", "InputFileError",
-        "ModelCard", "ModelError", "OutputFileError", "RatingError", "Report", "ReportError", "Route", "Router", "RoutesError", "Scores", "Tag", "Tagger", "Theme", "TrainingConfig",
-        "adapt", "cross_validate", "load", "load_routes", "read_corpus", "redact", "report", "review", "tag", "train",
+        "ModelCard", "ModelError", "OutputFileError", "RatingError", "Report", "ReportError", "Route", "Router", "RoutesError", "Scores", "SettingError", "Tag", "Tagger", "Theme", "TrainingConfig",
+        "adapt", "cross_validate", "load", "load_routes", "read_corpus", "redact", "report", "review", "tag", "tag_many", "train",
         "train_files",
     ])
     assert all(hasattr(feedback_nlp, name) for name in feedback_nlp.__all__)
@@ -14,7 +14,7 @@ def test_public_api_changes_only_on_purpose():
 
 def test_errors_are_value_errors():
     for name in ("ColumnError", "CorpusError", "InputFileError", "ModelError", "RatingError", "ReportError",
-                 "RoutesError"):
+                 "RoutesError", "SettingError"):
         assert issubclass(getattr(feedback_nlp, name), ValueError)
 
 

@@ -6,6 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
+import feedback_nlp.cli
 from feedback_nlp.cli import main
 from feedback_nlp.tagging import RESULT_COLUMNS
 from feedback_nlp.themes import THEME_IDS
@@ -94,3 +95,18 @@ def test_scripts_are_thin_wrappers_of_the_cli(script):
         [sys.executable, str(REPO / "scripts" / script), "--help"], capture_output=True, text=True
     )
     assert result.returncode == 0 and "--data" in result.stdout
+
+
+def test_a_setting_out_of_range_is_one_line_and_a_bug_keeps_its_traceback(tmp_path, capsys, monkeypatch):
+    train = ["train", "--data", str(REPO / "data" / "corpus.csv"), "--out", str(tmp_path / "m")]
+    assert main([*train, "--cv-folds", "1"]) == 2
+    assert capsys.readouterr().err == (
+        "feedback-nlp: error: cv_folds must be 0 (no cross-validation) or a whole number >= 2; got 1\n"
+    )
+    # Only the package's own errors become a message: anything else is a bug, and shows as one.
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in the library")
+
+    monkeypatch.setattr(feedback_nlp.cli, "train_files", broken)
+    with pytest.raises(ValueError, match="a bug in the library"):
+        main(train)

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from feedback_nlp import load, tag
+from feedback_nlp import load, tag, tag_many
 from feedback_nlp.model_folder import read_card, sha256_file
 
 from .conftest import DEFAULT_MODEL, REPO
@@ -51,7 +51,7 @@ CLEAR_COMMENTS = [
 
 def test_default_model_gets_clear_comments_right():
     # Unambiguous comments, written for this test: a floor that a broken or stale model fails.
-    tags = tag([text for text, _, _ in CLEAR_COMMENTS])
+    tags = tag_many([text for text, _, _ in CLEAR_COMMENTS])
     themes_right = sum(theme in t.themes for (_, theme, _), t in zip(CLEAR_COMMENTS, tags) if theme)
     sentiment_right = sum(t.sentiment == s for (_, _, s), t in zip(CLEAR_COMMENTS, tags))
     assert themes_right >= 10, [(c[0], t.themes) for c, t in zip(CLEAR_COMMENTS, tags)]
@@ -60,12 +60,14 @@ def test_default_model_gets_clear_comments_right():
 
 def test_default_model_loads_and_tags_empty_comments():
     tagger = load()
-    assert tag(["", None])[0].themes == () and tag(["", None])[1].sentiment == "neutral"
-    assert tagger.tag_many(["Kind nurses"]) == tag(["Kind nurses"])
+    assert tag("").themes == () and tag(None).sentiment == "neutral"
+    assert tagger.tag_many(["Kind nurses"]) == tag_many(["Kind nurses"]) == [tag("Kind nurses")]
+    with pytest.raises(TypeError, match="for a list use tag_many"):
+        tag(["Kind nurses"])
 
 
 def test_question_changes_what_nothing_means():
-    better, good = tag(["Nothing", "Nothing"], ["What could we do better?", "What was good?"])
+    better, good = tag_many(["Nothing", "Nothing"], ["What could we do better?", "What was good?"])
     assert better.sentiment == "positive"
     assert good.sentiment_scores["positive"] < better.sentiment_scores["positive"]
 
@@ -75,7 +77,7 @@ def test_default_model_and_rules_catch_safeguarding_on_the_labelled_set():
     # project's labelled set, which no model is trained on: recall >= 0.95, precision >= 0.6.
     table = pd.read_csv(REPO / "data" / "flags" / "safeguarding.csv")
     labelled = table["safeguarding"] == 1
-    flagged = pd.Series(["safeguarding" in t.flags for t in tag(table["text"].tolist())])
+    flagged = pd.Series(["safeguarding" in t.flags for t in tag_many(table["text"].tolist())])
     assert (flagged & labelled).sum() / labelled.sum() >= 0.95
     assert (flagged & labelled).sum() / flagged.sum() >= 0.6
 

@@ -37,7 +37,7 @@ def test_credit_adds_up_to_the_linear_decision(tagger):
     unworded = np.array([explainer.term[c].startswith("q=") for c in X.indices])
     for j in range(len(THEME_IDS)):
         contributions = X.data * explainer.weights[j, X.indices]
-        credit = explainer._credit(pieces, words_of_pieces, X.indices, contributions)
+        credit = explainer.credit(pieces, words_of_pieces, X.indices, contributions)
         assert sum(credit.values()) == pytest.approx(contributions[~unworded].sum())
 
 

@@ -58,7 +58,9 @@ def test_missing_folder_or_card_is_refused(tmp_path):
 def test_safeguarding_head_keeps_its_recall_on_training_folds_and_needs_enough_flags(corpus, small_corpus):
     from feedback_nlp.model import MIN_SAFEGUARDING, SAFEGUARDING_RECALL, CommentModel
     from feedback_nlp.themes import THEME_IDS
-    from feedback_nlp.training import _safeguarding as safeguarding
+
+    def safeguarding(table):
+        return table["flags"].str.split(";").map(lambda flags: "safeguarding" in flags).to_numpy(dtype=bool)
 
     # The sample plus every comment the corpus flags, so that the head has its real labels to
     # learn from whichever comments the sample drew.

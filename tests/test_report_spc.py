@@ -150,8 +150,8 @@ def test_funnel_does_not_show_or_judge_small_groups_but_counts_them_in_the_targe
 
 def test_winsorising_sets_the_lowest_and_highest_tenth_to_the_next_value_in():
     z = np.array([-5, -1, 0, 0, 0, 0, 0, 0, 1, 9], dtype=float)
-    assert spc._winsorised(z).tolist() == [-1, -1, 0, 0, 0, 0, 0, 0, 1, 1]
-    assert spc._winsorised(z[:9]).tolist() == z[:9].tolist()  # 9 groups: floor(0.9) = 0
+    assert spc.winsorised(z).tolist() == [-1, -1, 0, 0, 0, 0, 0, 0, 1, 1]
+    assert spc.winsorised(z[:9]).tolist() == z[:9].tolist()  # 9 groups: floor(0.9) = 0
 
 
 _counts = st.lists(

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from feedback_nlp.exceptions import ColumnError, RoutesError
-from feedback_nlp.routing import Destination, Route, Router, _key_lines, _line_of, load_routes
+from feedback_nlp.routing import Destination, Route, Router, key_lines, line_of, load_routes
 from feedback_nlp.decide import SCORE_DECIMALS
 from feedback_nlp.tagging import Tag
 from feedback_nlp.themes import FLAGS, SENTIMENTS, THEME_IDS
@@ -304,7 +304,7 @@ def test_key_lines_finds_headers_keys_and_array_tables():
           ]
         """
     )
-    assert _key_lines(text) == {
+    assert key_lines(text) == {
         ("top",): 2, ("a", "b"): 3, ("a", "b", "c"): 4, ("a", "b", "d.e"): 5, ("a", "b", "f", "g"): 6,
         ("rule", 0): 8, ("rule", 0, "name"): 9, ("rule", 1): 10, ("rule", 1, "name"): 11,
         ("rule", 1, "themes"): 12,
@@ -317,7 +317,7 @@ def test_key_lines_finds_headers_keys_and_array_tables():
 )
 def test_line_of_falls_back_to_the_enclosing_table(path, line):
     lines = {("a", "b"): 3, ("a", "b", "c"): 4, ("rule", 0): 8, ("rule", 1): 10, ("rule", 1, "name"): 11}
-    assert _line_of(lines, path) == line
+    assert line_of(lines, path) == line
 
 
 RULE = '[[rule]]\nname = "r"\ndestination = "access"\n'  # lines 20-22 after HEAD

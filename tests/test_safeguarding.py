@@ -7,7 +7,7 @@ import pytest
 
 from feedback_nlp import load
 from feedback_nlp.flags import CATEGORIES, RULES, CommentFlags, is_safeguarding, read_flags, reassures
-from feedback_nlp.decide import MODEL_CATEGORY, _decide_safeguarding
+from feedback_nlp.decide import MODEL_CATEGORY, decide_safeguarding
 
 from .conftest import DEFAULT_MODEL, REPO
 
@@ -50,12 +50,12 @@ def test_a_flag_names_its_category_and_with_explain_the_words_that_raised_it(def
 def test_the_head_alone_raises_the_flag_unless_the_comment_reassures():
     texts = ["Everything feels grey and pointless lately.", "I felt completely safe on the ward at night."]
     found = read_flags(texts)
-    flags, categories = _decide_safeguarding(texts, found, np.array([True, True]))
+    flags, categories = decide_safeguarding(texts, found, np.array([True, True]))
     assert flags == [("safeguarding",), ()] and categories == [(MODEL_CATEGORY,), ()]
     # Without the head's word nothing is flagged; a standing rule needs no head.
-    assert _decide_safeguarding(texts, found, np.array([False, False]))[0] == [(), ()]
+    assert decide_safeguarding(texts, found, np.array([False, False]))[0] == [(), ()]
     ruled = ["He locked her in the bedroom again."]
-    assert _decide_safeguarding(ruled, read_flags(ruled), np.array([False]))[1] == [("physical_abuse",)]
+    assert decide_safeguarding(ruled, read_flags(ruled), np.array([False]))[1] == [("physical_abuse",)]
 
 
 @pytest.mark.parametrize(

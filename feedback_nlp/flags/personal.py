@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..exceptions import ModelError
+from ..exceptions import ModelError, SettingError
 from ..features import is_missing
 
 PERSONAL_KINDS: tuple[str, ...] = (
@@ -214,6 +214,10 @@ _DIGIT = re.compile(r"\d")
 # Cheap tests for the digit-bearing kinds: ten digits (a phone or an NHS number), a year of birth
 # (a bare date counts only before 1996), a digit before two letters (postcodes), a house number.
 _TEN_DIGITS = re.compile(r"\d(?:[\s().-]{0,2}\d){9}")
+# A full date with a year in this range is a birth date in patient feedback (the patient is
+# about 30 or older), a treatment date is recent; a later year is a birth date only when the
+# text says so ("DOB", "born").
+BIRTH_YEARS = range(1900, 1996)
 _OLD_YEAR = re.compile(r"19\d\d")
 _POSTCODE_CUE = re.compile(r"\d[A-Za-z]{2}\b")
 _HOUSE_NUMBER = re.compile(r"\d[a-z]?,? [A-Z]")
@@ -349,10 +353,8 @@ def _candidates(text: str, phone_method: str, ner: str | None) -> Iterable[tuple
             yield "date_of_birth", *m.span(1)
     if _OLD_YEAR.search(text):
         for m in _BARE_DATE.finditer(text):
-            # A full date with a year this long ago is a birth date in patient feedback; a
-            # treatment date is recent.
             year = re.findall(r"\d{4}", m.group(1))
-            if year and 1900 <= int(year[-1]) <= 1995:
+            if year and int(year[-1]) in BIRTH_YEARS:
                 yield "date_of_birth", *m.span(1)
     if _POSTCODE_CUE.search(text):
         for m in _POSTCODE.finditer(text):
@@ -396,7 +398,7 @@ def find_personal_data(text, *, phone_method: str = "phonenumbers", ner: str | N
     [('name', 'Dr Patel'), ('phone', '07700 900461')]
     """
     if phone_method not in ("phonenumbers", "regex"):
-        raise ValueError(f"phone_method must be 'phonenumbers' or 'regex'; got {phone_method!r}")
+        raise SettingError("phone_method", "'phonenumbers' or 'regex'", phone_method)
     if is_missing(text) or not text.strip():
         return []
     found = sorted(set(_candidates(text, phone_method, ner)), key=lambda c: (_PRIORITY.index(c[0]), c[1], -c[2]))

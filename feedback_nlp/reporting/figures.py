@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..exceptions import ColumnError, ReportError
+from ..exceptions import ColumnError, ReportError, SettingError
 from ..tables import TableReader, find_text_column
 from ..themes import SENTIMENTS, THEME_IDS
 from . import quotes
@@ -87,7 +87,7 @@ def tally(source, *, by=(), date_column: str | None = None, period: str = "month
         read; the message names the file, the row (1 = the first row under the header) and column.
     """
     if period not in PERIODS:
-        raise ValueError(f"period must be one of {sorted(PERIODS)}, not {period!r}")
+        raise SettingError("period", f"one of {sorted(PERIODS)}", period)
     chunks, columns, name = _chunks(source, sheet, chunk_rows)
     text_column = _check_columns(name, columns, by, date_column, column)
     counts, pool = [], quotes.empty()

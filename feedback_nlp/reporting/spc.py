@@ -251,7 +251,7 @@ def funnel(events, totals, *, overdispersion: bool = True,
     phi, tau2 = 1.0, 0.0
     if shown.sum() >= 2 and 0 < target < 1:
         s2 = target * (1 - target) / totals[shown]
-        z = _winsorised((events[shown] / totals[shown] - target) / np.sqrt(s2))
+        z = winsorised((events[shown] / totals[shown] - target) / np.sqrt(s2))
         groups = len(z)
         phi = float(np.mean(z**2))
         w = 1 / s2
@@ -274,7 +274,7 @@ def funnel(events, totals, *, overdispersion: bool = True,
     })
 
 
-def _winsorised(z: np.ndarray) -> np.ndarray:
+def winsorised(z: np.ndarray) -> np.ndarray:
     """``z`` with its floor(10%) lowest and highest values set to the next value in."""
     k = math.floor(WINSOR * len(z))
     if k == 0:
