@@ -236,14 +236,15 @@ REASSURANCE: tuple[str, ...] = (
 _HYPOTHETICAL = re.compile(
     r"\b(?:asked (?:me )?(?:if|whether|about|how)|risk of|worried (?:about|i'd|i would|that)|"
     r"worr(?:y|ies) (?:about|that)|(?:afraid|scared|fear) of being|horror stories|"
-    r"dreading|in case|whether|check(?:ed|s)? (?:if|for|my|on)|at risk|how i got)\b"
+    r"dreading|in case|whether|check(?:ed|s|ing)? (?:(?:me|him|her|my \w+|his \w+|her \w+) )?(?:if|for|whether)|"
+    r"at risk|how i got|(?:can|may|might|could) (?:cause|lead to|trigger|bring on)|side effects?)\b"
 )
 _HYPOTHETICAL_TOKENS = 8
 # A sentence placing something in the past and settled ("years ago", "in 1998", "long since
 # recovered", "all behind me"), or followed by one saying it is settled ("She's well now"), is
 # history, not a current risk; unless either says it goes on (_CURRENT).
 _RESOLVED = re.compile(
-    r"\b(?:years ago|last year|in (?:19|20)\d\d|back in|as a child|as a teenager|"
+    r"\b(?:years ago|last year|in (?:19|20)\d\d|back in the day|as a child|as a teenager|"
     r"when i was (?:a )?(?:child|young|little|teenager|\d+)|in my (?:teens|\d0s|twenties|thirties)|"
     r"long since|years back|behind (?:me|us|her|him) now|all behind|used to|no longer|recovered|in recovery|"
     r"years into recovery|sober|divorced|(?:was|were|been|all) (?:looked into|dealt with|sorted|explained|resolved|closed)|"
@@ -256,6 +257,28 @@ _CURRENT = re.compile(
     r"\b(?:again|still|keeps|every (?:day|night|week|time)|last (?:night|week)|yesterday|this (?:week|morning)|"
     r"at the moment|currently|ongoing)\b"
 )
+# Recovery and gratitude, not harm, going on: "working again", "still grateful".
+_NOT_CURRENT = re.compile(
+    r"\b(?:(?:working|walking|driving|eating|sleeping|smiling|laughing|myself|himself|herself) again|"
+    r"still (?:so |very |really )?(?:grateful|thankful))\b"
+)
+# A cue of either kind right after a negator says the opposite: "hasn't fallen again" is settled,
+# "it was never dealt with" is not.
+_NEGATED_BEFORE = re.compile(
+    r"(?:\b(?:not|never|no|nobody|nothing|without|cannot|(?:do|does|did|is|was|are|were|has|have|had|could|would|"
+    r"should|ca|wo)nt)|n['’]t)\W+(?:\w+\W+){0,2}$"
+)
+
+
+def _said(pattern: re.Pattern, text: str) -> bool:
+    """Whether ``pattern`` occurs in ``text`` (lower case) other than right after a negator."""
+    return any(not _NEGATED_BEFORE.search(text[max(0, m.start() - 40):m.start()]) for m in pattern.finditer(text))
+
+
+def _settled(text: str) -> bool:
+    """Whether ``text`` (lower case) tells of settled history and nothing in it goes on."""
+    return _said(_RESOLVED, text) and not _said(_CURRENT, _NOT_CURRENT.sub(" ", text))
+
 # A relative's control of letters, phones or money that the patient asked for is help, not abuse.
 _CONSENT = re.compile(
     r"\b(?:at my request|i ask(?:ed)? (?:him|her|them) to|my choice|i trust (?:him|her|them)|"
@@ -267,7 +290,7 @@ _SENTENCE_ENDS = frozenset({".", "!", "?"})
 # the coming, not the lying.
 _CLAUSE_BREAKS = frozenset(
     {".", "!", "?", ";", ",", "-", "but", "though", "although", "and", "so", "because", "when", "then",
-     "until", "while", "after"}
+     "until", "while", "after", "since", "if", "whether"}
 )
 
 
@@ -437,7 +460,7 @@ class SafeguardingRules:
         matches, reassurance = self._read(text, reassurance=True)
         if any(m.cancelled_by is None for m in matches):
             return False
-        return reassurance or bool(matches) or bool(_RESOLVED.search(lower))
+        return reassurance or bool(matches) or _settled(lower)
 
     def flag(self, text: str) -> bool:
         """Whether ``text`` suggests a risk of harm to a person (no prefilter: see :func:`feedback_nlp.flags.detect_flags`)."""
@@ -463,8 +486,7 @@ def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
     while sent_end < len(doc) and ends < 2:
         ends += doc[sent_end].text in _SENTENCE_ENDS
         sent_end += 1
-    told = doc[sent_start:sent_end].text.lower()
-    if _RESOLVED.search(told) and not _CURRENT.search(told):
+    if _settled(doc[sent_start:sent_end].text.lower()):
         return "long_ago"
     return None
 
@@ -494,12 +516,14 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def cue_sentences(text: str) -> str:
-    """The sentences of ``text`` that hold a safeguarding cue, joined.
+    """The sentences of ``text`` that hold a safeguarding cue, each with the sentence after it, joined.
 
-    The rules and their negation, hypothetical and long-ago checks look within a sentence, so
-    the rest of a long comment only costs spaCy time.
+    The rules and their negation and hypothetical checks look within a sentence, and the
+    long-ago check within it and the next ("It was investigated and has healed."), so the rest
+    of a long comment only costs spaCy time.
     """
     sentences = _SENTENCE_END.split(text)
     if len(sentences) == 1:
         return text
-    return " ".join(s for s in sentences if CUES.search(s.lower()))
+    cued = [bool(CUES.search(s.lower())) for s in sentences]
+    return " ".join(s for i, s in enumerate(sentences) if cued[i] or (i and cued[i - 1]))
