@@ -136,7 +136,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "takes|took|taking|keeps|kept|keeping|taken my|her|his bank card|cards",
         "steal*|stole|stolen", "theft",
         "card and pin",
-        "taking|taken|took|takes money|cash|savings out|from", "money out of her|his|my account",
+        "taking|taken|took|takes money|cash|savings out|from", "taking|taken|took|takes|stole £ _ from|off|out", "money out of her|his|my account",
         "savings _? gone|disappeared|missing|emptied", "signed _{0,3} house|home|property|flat over",
         "change|changed|changing his|her|their will", 
         "hand|hands|handed over my|her|his pip|pension|benefits|money|wages", "paid into her|his account",
@@ -213,7 +213,7 @@ BENIGN: tuple[str, ...] = (
     "threatening|threatened|threatens to discharge|leave|charge|cancel|report|complain|move", "life _? threat*",
     "was|is|were|are killing me|us", "'d|would happily|gladly throttle|strangle|kill|murder|slap",
     "looked|look|looks like _{0,3} assaulted|attacked|beaten|mugged|punched",
-    "neglected to send|say|tell|inform|mention|call|ring|book|include|update|reply|respond|answer|chase|sort", "nearly|almost killed me", "heart|panic|asthma attack*",
+    "neglected to _? send|say|tell|inform|mention|call|ring|book|include|update|reply|respond|answer|chase|sort", "nearly|almost killed me", "heart|panic|asthma attack*",
     "like being stabbed|hit|punched|attacked|kicked", "stabbing pain|pains", "bruis* easily",
     "bruis* _{0,8} blood|injection|injections|cannula|jab|jabs|drip|biopsy|op|operation|surgery|procedure|"
     "warfarin|thinners|needle|needles|site|tests|test|chemo|port|platelets|haemophilia|skin|football",
@@ -221,6 +221,21 @@ BENIGN: tuple[str, ...] = (
     "overdose risk", "risk of overdose", "police officer|officers", "abused the system",
     "make|makes|made you|me want to _? jump*|kill*|strangl*|die", "looked like _{0,2} wanted to strangl*|kill*",
     "kill me for",
+    # what would make anyone despair, said of a service; the writer's own exasperation
+    "make|makes|made|making|drive|drives you|me|anyone|anybody|someone|one|people want to _? jump*|kill*|strangl*|die|end",
+    "unusual punishment", "i|we _? could have|'ve|ve|of|was|were|ready to throttle|strangle|strangled|murder|murdered",
+    "strangle|throttle|murder|kill me if i do|did n't|nt|not mention|fill|write|rate|praise|thank",
+    # an illness that "steals" a person; a harm word naming a service or a support
+    "dementia|alzheimer*|cancer|disease|illness|stroke|parkinson* _{0,3} steal*|stole|stolen|robb*",
+    "abus*|violen*|suicid*|harm nurse|nurses|advocate|advocates|service|services|team|worker|workers|helpline|charity|"
+    "officer|support|specialist|lead|champion|awareness|training|prevention|liaison|counsellor|counselling",
+    # innocent causes and ordinary effects of care
+    "bruis* _{0,8} rugby|sport|sports|netball|hockey|playground|trampoline|bike",
+    "black eye _{0,8} rugby|football|sport|sports|netball|hockey|playground|trampoline|bike",
+    "kill* myself|himself|herself _{0,3} joke|joking|kidding",
+    "rugby|football|sport|sports|netball|hockey|playground|trampoline _{0,6} bruis*", "bread|butter knife",
+    "physio*|physiotherap* _{0,3} push*", "machine|machines|meter|atm _{0,4} took|takes|kept|keeps|ate my card|cards",
+    "kept|keeps|keeping|keep my|her|his purse|card|cards|money|valuables|pin _? safe|safely|secure|locked",
 )
 # What a writer says to reassure: feeling safe, a relative's help given with consent, a harm
 # denied. A comment with one and no rule that stands is not flagged on the model's word alone:
@@ -234,7 +249,7 @@ REASSURANCE: tuple[str, ...] = (
 # Cues that what follows is asked about, feared or risked, not something that happened; they
 # count within this many tokens before a match.
 _HYPOTHETICAL = re.compile(
-    r"\b(?:asked (?:me )?(?:if|whether|about|how)|risk of|worried (?:about|i'd|i would|that)|"
+    r"\b(?:asked (?:\w+ ){0,2}(?:if|whether|about|how)|risk of|worried (?:about|i'd|i would|that)|"
     r"worr(?:y|ies) (?:about|that)|(?:afraid|scared|fear) of being|horror stories|"
     r"dreading|in case|whether|check(?:ed|s|ing)? (?:(?:me|him|her|my \w+|his \w+|her \w+) )?(?:if|for|whether)|"
     r"at risk|how i got|(?:can|may|might|could) (?:cause|lead to|trigger|bring on)|side effects?)\b"
@@ -251,11 +266,17 @@ _RESOLVED = re.compile(
     r"sorted it out|closed years|healed|previously|in the (?:19)?[5-9]0s|as a young person|when i lived|"
     r"back then|far behind|(?:much )?better place|doing (?:really |very )?well|thriving|got the man|"
     r"removed and reported|(?:is|are|am|'s|'m) now (?:well|fine|stable|safe|at|in|studying|training)|"
-    r"(?:well|fine|stable|safe) now|now (?:run|volunteer|work))\b"
+    r"(?:well|fine|stable|safe) now|now (?:run|volunteer|work)|"
+    # what was done about it: reported, investigated, dealt with, put right
+    r"(?:was|were|been|got|is|it's|has been) (?:investigated|reported|spotted|caught|arrested|banned|removed|sacked|"
+    r"dismissed|struck off|refunded|shut down)|dealt with (?:it|this|that|him|her|them)|apologi[sz]ed|refunded|"
+    r"(?:security|police) (?:removed|escorted|took away) (?:him|her|them)|banned from|"
+    r"no (?:contact|trouble|problems?|issues?) since|(?:ever )?since then|(?:a few|several|many|some|\w+) years on|"
+    r"(?:n't|not) (?:\w+ )?(?:for|in) (?:a long time|years|ages|months))\b"
 )
 _CURRENT = re.compile(
-    r"\b(?:again|still|keeps|every (?:day|night|week|time)|last (?:night|week)|yesterday|this (?:week|morning)|"
-    r"at the moment|currently|ongoing)\b"
+    r"\b(?:again|still|keeps?|every (?:day|night|week|time)|last (?:night|week)|yesterday|this (?:week|morning)|"
+    r"at the moment|currently|ongoing|(?:i'm|i am|i feel|she's|he's|they're) (?:so |really |very )?(?:frightened|scared|terrified|afraid)|nothing (?:was |has been |got |is being )?done|nothing happened|ignor(?:ed|ing))\b"
 )
 # Recovery and gratitude, not harm, going on: "working again", "still grateful".
 _NOT_CURRENT = re.compile(
@@ -285,7 +306,12 @@ _CONSENT = re.compile(
     r"with my (?:permission|consent|agreement)|i set (?:it|this) up|i'm happy for|i am happy for)\b"
 )
 _CONSENTED = frozenset({"domestic_abuse", "financial_abuse"})
+# Rules naming the response to a harm, not the harm: "won't tell the police" denies the telling,
+# so a cancelled match of one says nothing reassuring (see Assessment.cancelled).
+_RESPONSES = frozenset({"police", "injunction", "restraining order", "molestation order", "refuge", "idva"})
 _SENTENCE_ENDS = frozenset({".", "!", "?"})
+# "If I say no he threatens me": a "no" said is an answer, not a negator ("said no to" still is).
+_ANSWERING = frozenset({"say", "says", "said", "saying", "tell", "told", "answer", "answered"})
 # Words that end the clause a negator governs: "no one came and he lay on the floor" negates
 # the coming, not the lying.
 _CLAUSE_BREAKS = frozenset(
@@ -447,7 +473,7 @@ class SafeguardingRules:
         return Assessment(
             categories=tuple(dict.fromkeys(m.category for m in standing)),
             words=tuple(dict.fromkeys(m.text for m in standing)),
-            cancelled=len(standing) < len(matches),
+            cancelled=any(m.cancelled_by is not None and m.rule not in _RESPONSES for m in matches),
         )
 
     def reassures(self, text: str) -> bool:
@@ -474,7 +500,11 @@ def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
     clause_start = start
     while clause_start > 0 and doc[clause_start - 1].lower_ not in _CLAUSE_BREAKS:
         clause_start -= 1
-    if any(t.norm_ in NEGATORS or t.lower_ in NEGATORS for t in doc[clause_start:start]):
+    if any(
+        (t.norm_ in NEGATORS or t.lower_ in NEGATORS)
+        and not (0 < t.i < len(doc) - 1 and doc[t.i - 1].lower_ in _ANSWERING and doc[t.i + 1].lower_ != "to")
+        for t in doc[clause_start:start]
+    ):
         return "negation"
     if _HYPOTHETICAL.search(doc[max(0, start - _HYPOTHETICAL_TOKENS):start].text.lower()):
         return "hypothetical"
