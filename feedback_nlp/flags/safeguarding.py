@@ -244,7 +244,21 @@ REASSURANCE: tuple[str, ...] = (
     "feel|felt|feeling|feels _{0,2} safe|safer|protected|secure|reassured", "safe as houses", "safe hands",
     "kept _? safe", "knowing _{0,2} was|were|is safe", "at my|her|his request", "my choice", "with my|her|his permission|consent",
     "checked with me", "i set it up", "i wanted her|him|them there", "gave permission",
-    "NEG _{0,4} rude|rough|aggressive|unkind|nasty|abusive|pressured|judged|neglected|judgemental",
+    "NEG _{0,4} rude|rough|aggressive|unkind|nasty|abusive|pressured|judged|neglected|judgemental|mistreated|"
+    "harmed|abused|harm",
+    # a relative's help the patient asked for or agreed to
+    "my|his|her|our|their own? idea|wish|wishes|decision", "mum|dad|nan|grandad 's? own? idea|wish|wishes|decision",
+    "all|is|was|been|'s agreed", "above board", "given|gave|signed|written consent", "written|full|my|his|her consent",
+    "i 've|have? asked|ask her|him|them|my _? to be|come|do|fill|handle|help|manage|look|set|sort|speak|deal|read|"
+    "collect|check|stay|answer|because|so", "i 've|have? asked|ask for my|her|him|them _? to be|come|have|stay|help",
+    "am|'m|is|was|are|were very|really|quite? happy|glad|pleased with|for that|this|it|him|her|them",
+    "NEG manage|cope without him|her|them", "works|worked for both? of? us",
+    "check|checks|checked|bank|banking|statements|receipts _{0,4} together|with me|with her|with him",
+    "trust|trusted them|the staff|the nurses|the team", "no worries|concerns at all|about",
+    # expected effects of illness or treatment, said by those treating it
+    "nurse|nurses|doctor|doctors|consultant|team|midwife|staff|they|gp|physio|pharmacist said|say|says|told|explained "
+    "_{0,4} normal|expected|natural|common", "to be expected", "known|common|usual side effect|effects",
+    "back to his|her|my|their usual|normal|old self", "herself|himself|myself again",
 )
 # Cues that what follows is asked about, feared or risked, not something that happened; they
 # count within this many tokens before a match.
@@ -460,7 +474,11 @@ class SafeguardingRules:
                 else _harm_cancelled(doc, start, end, benign) if kind == "harm" else None
             )
             matches.append(SafeguardingMatch(rule, category, start, end, doc[start:end].text, cancelled))
-        return matches, any(kind == "reassurance" for kind, *_ in hits)
+        reassuring = any(
+            kind == "reassurance" and _reassurance_stands(doc, start, end, entries[kind][int(index)][1])
+            for kind, index, start, end in hits
+        )
+        return matches, reassuring
 
     def matches(self, text: str) -> list[SafeguardingMatch]:
         """Every rule match in ``text``, with ``cancelled_by`` set where negation or context cancels it."""
@@ -491,6 +509,20 @@ class SafeguardingRules:
     def flag(self, text: str) -> bool:
         """Whether ``text`` suggests a risk of harm to a person (no prefilter: see :func:`feedback_nlp.flags.detect_flags`)."""
         return any(m.cancelled_by is None for m in self.matches(text))
+
+
+def _reassurance_stands(doc, start: int, end: int, rule: str) -> bool:
+    """Whether a reassuring phrase says what it seems to: not negated in its clause ("I didn't
+    feel safe"), not asked about ("asked if I felt safe"); a phrase that holds its own negator
+    ("nobody was rough") must not run over a clause break ("no one came and he fell")."""
+    if "NEG" in rule.split():
+        return not any(t.lower_ in _CLAUSE_BREAKS for t in doc[start + 1:end])
+    clause_start = start
+    while clause_start > 0 and doc[clause_start - 1].lower_ not in _CLAUSE_BREAKS:
+        clause_start -= 1
+    if any(t.norm_ in NEGATORS or t.lower_ in NEGATORS for t in doc[clause_start:start]):
+        return False
+    return not _HYPOTHETICAL.search(doc[max(0, start - _HYPOTHETICAL_TOKENS):start].text.lower())
 
 
 def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
