@@ -223,7 +223,8 @@ BENIGN: tuple[str, ...] = (
     "kill me for",
     # what would make anyone despair, said of a service; the writer's own exasperation
     "make|makes|made|making|drive|drives you|me|anyone|anybody|someone|one|people want to _? jump*|kill*|strangl*|die|end",
-    "unusual punishment", "i|we _? could have|'ve|ve|of|was|were|ready to throttle|strangle|strangled|murder|murdered",
+    "unusual punishment", "i|we _? could have|'ve|ve|of throttled|strangled|murdered",
+    "i|we _? was|were ready to throttle|strangle|murder|kill",
     "strangle|throttle|murder|kill me if i do|did n't|nt|not mention|fill|write|rate|praise|thank",
     # an illness that "steals" a person; a harm word naming a service or a support
     "dementia|alzheimer*|cancer|disease|illness|stroke|parkinson* _{0,3} steal*|stole|stolen|robb*",
@@ -253,8 +254,9 @@ REASSURANCE: tuple[str, ...] = (
     "collect|check|stay|answer|because|so", "i 've|have? asked|ask for my|her|him|them _? to be|come|have|stay|help",
     "am|'m|is|was|are|were very|really|quite? happy|glad|pleased with|for that|this|it|him|her|them",
     "NEG manage|cope without him|her|them", "works|worked for both? of? us",
-    "check|checks|checked|bank|banking|statements|receipts _{0,4} together|with me|with her|with him",
-    "trust|trusted them|the staff|the nurses|the team", "no worries|concerns at all|about",
+    "check|checks|checked|bank|banking|statements|receipts _{0,4} together",
+    "check|checks|checked|bank|banking|statements|receipts _{0,4} with me|her|him",
+    "trust|trusted them", "trust|trusted the staff|nurses|team", "no worries|concerns at all|about",
     # expected effects of illness or treatment, said by those treating it
     "nurse|nurses|doctor|doctors|consultant|team|midwife|staff|they|gp|physio|pharmacist said|say|says|told|explained "
     "_{0,4} normal|expected|natural|common", "to be expected", "known|common|usual side effect|effects",
@@ -326,6 +328,7 @@ _RESPONSES = frozenset({"police", "injunction", "restraining order", "molestatio
 _SENTENCE_ENDS = frozenset({".", "!", "?"})
 # "If I say no he threatens me": a "no" said is an answer, not a negator ("said no to" still is).
 _ANSWERING = frozenset({"say", "says", "said", "saying", "tell", "told", "answer", "answered"})
+_PERSONS = frozenset({"him", "her", "them", "me", "us"})
 # Words that end the clause a negator governs: "no one came and he lay on the floor" negates
 # the coming, not the lying.
 _CLAUSE_BREAKS = frozenset(
@@ -511,6 +514,13 @@ class SafeguardingRules:
         return any(m.cancelled_by is None for m in self.matches(text))
 
 
+def _answers(doc, i: int) -> bool:
+    """Whether the "no" at ``i``, after a verb of saying, is an answer ("say no", "say no to him"),
+    not a negation of what follows ("said no to feeling hopeless")."""
+    after = doc[i + 1:i + 3]
+    return not (len(after) and after[0].lower_ == "to") or (len(after) == 2 and after[1].lower_ in _PERSONS)
+
+
 def _reassurance_stands(doc, start: int, end: int, rule: str) -> bool:
     """Whether a reassuring phrase says what it seems to: not negated in its clause ("I didn't
     feel safe"), not asked about ("asked if I felt safe"); a phrase that holds its own negator
@@ -534,7 +544,7 @@ def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
         clause_start -= 1
     if any(
         (t.norm_ in NEGATORS or t.lower_ in NEGATORS)
-        and not (0 < t.i < len(doc) - 1 and doc[t.i - 1].lower_ in _ANSWERING and doc[t.i + 1].lower_ != "to")
+        and not (0 < t.i and doc[t.i - 1].lower_ in _ANSWERING and _answers(doc, t.i))
         for t in doc[clause_start:start]
     ):
         return "negation"
@@ -578,7 +588,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def cue_sentences(text: str) -> str:
-    """The sentences of ``text`` that hold a safeguarding cue, each with the sentence after it, joined.
+    """The sentences of ``text`` that hold a safeguarding cue, each with the sentence after it
+    when that one says something is settled, goes on or was asked for ("I ask him to."), joined.
 
     The rules and their negation and hypothetical checks look within a sentence, and the
     long-ago check within it and the next ("It was investigated and has healed."), so the rest
@@ -588,4 +599,8 @@ def cue_sentences(text: str) -> str:
     if len(sentences) == 1:
         return text
     cued = [bool(CUES.search(s.lower())) for s in sentences]
-    return " ".join(s for i, s in enumerate(sentences) if cued[i] or (i and cued[i - 1]))
+    # The next sentence only where it can tell the long-ago check something.
+    return " ".join(
+        s for i, s in enumerate(sentences)
+        if cued[i] or (i and cued[i - 1] and any(p.search(s.lower()) for p in (_RESOLVED, _CURRENT, _CONSENT)))
+    )
