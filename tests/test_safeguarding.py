@@ -25,9 +25,9 @@ def default():
 @pytest.mark.parametrize(
     ("name", "recall", "precision"),
     [
-        ("safeguarding_eval_v1.csv", 0.982, 0.880),
-        ("safeguarding_eval_v2.csv", 0.958, 0.810),
-        ("safeguarding_eval_v3.csv", 0.964, 0.738),
+        ("safeguarding_eval_v1.csv", 0.987, 0.899),
+        ("safeguarding_eval_v2.csv", 0.970, 0.901),
+        ("safeguarding_eval_v3.csv", 0.993, 0.836),
     ],
 )
 def test_the_flag_holds_its_figures_on_both_independent_sets(default, name, recall, precision):
@@ -71,6 +71,14 @@ def test_the_head_alone_raises_the_flag_unless_the_comment_reassures():
         ("The radiotherapy nearly killed me but I am through it now.", False),
         # Settled history is not a current risk.
         ("I self-harmed as a student, long since recovered, and the nurse was kind about my scars.", False),
+        # ... read over the next sentence too, and undone by a cue that it goes on or was never settled.
+        ("My brother hit me when we were kids. That was all dealt with and we get on well.", False),
+        ("He hit me years ago. He still does when he drinks.", True),
+        ("Mum got a pressure sore here. It was never dealt with.", True),
+        # An idiom of exasperation; a harm word naming a service; "say no" is an answer, not a negator.
+        ("The booking line would make anyone want to end it all.", False),
+        ("The domestic abuse nurse saw everyone in the clinic, which I thought was good practice.", False),
+        ("If I say no to him he threatens me.", True),
     ],
 )
 def test_what_the_rules_read(text, flagged):
@@ -83,6 +91,12 @@ def test_every_category_is_one_the_review_reason_can_name():
     assert set(assessment.categories) <= set(CATEGORIES) and {"financial_abuse", "physical_abuse"} <= set(assessment.categories)
     assert "hit me" in assessment.words and not reassures(text)
     assert reassures("Nobody was ever rough with him.") and reassures("I felt safe on the ward.")
+    # Help asked for or agreed to, and expected effects, reassure; a reassurance negated or asked about does not.
+    assert reassures("My son does my banking. It was my idea and we check the statements together.")
+    assert reassures("The nurse said the drowsiness is normal with the new patch.")
+    assert not reassures("The nurse asked if I felt safe at home and I said yes because he was there.")
+    assert not reassures("I never felt safe on that ward at night.")
+    assert not reassures("No one came and he hurt himself.")
     assert isinstance(read_flags([None])[0], CommentFlags) and read_flags([None])[0].flags == ()
 
 

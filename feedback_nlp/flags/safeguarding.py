@@ -136,7 +136,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "takes|took|taking|keeps|kept|keeping|taken my|her|his bank card|cards",
         "steal*|stole|stolen", "theft",
         "card and pin",
-        "taking|taken|took|takes money|cash|savings out|from", "money out of her|his|my account",
+        "taking|taken|took|takes money|cash|savings out|from", "taking|taken|took|takes|stole £ _ from|off|out", "money out of her|his|my account",
         "savings _? gone|disappeared|missing|emptied", "signed _{0,3} house|home|property|flat over",
         "change|changed|changing his|her|their will", 
         "hand|hands|handed over my|her|his pip|pension|benefits|money|wages", "paid into her|his account",
@@ -213,7 +213,7 @@ BENIGN: tuple[str, ...] = (
     "threatening|threatened|threatens to discharge|leave|charge|cancel|report|complain|move", "life _? threat*",
     "was|is|were|are killing me|us", "'d|would happily|gladly throttle|strangle|kill|murder|slap",
     "looked|look|looks like _{0,3} assaulted|attacked|beaten|mugged|punched",
-    "neglected to send|say|tell|inform|mention|call|ring|book|include|update|reply|respond|answer|chase|sort", "nearly|almost killed me", "heart|panic|asthma attack*",
+    "neglected to _? send|say|tell|inform|mention|call|ring|book|include|update|reply|respond|answer|chase|sort", "nearly|almost killed me", "heart|panic|asthma attack*",
     "like being stabbed|hit|punched|attacked|kicked", "stabbing pain|pains", "bruis* easily",
     "bruis* _{0,8} blood|injection|injections|cannula|jab|jabs|drip|biopsy|op|operation|surgery|procedure|"
     "warfarin|thinners|needle|needles|site|tests|test|chemo|port|platelets|haemophilia|skin|football",
@@ -221,6 +221,22 @@ BENIGN: tuple[str, ...] = (
     "overdose risk", "risk of overdose", "police officer|officers", "abused the system",
     "make|makes|made you|me want to _? jump*|kill*|strangl*|die", "looked like _{0,2} wanted to strangl*|kill*",
     "kill me for",
+    # what would make anyone despair, said of a service; the writer's own exasperation
+    "make|makes|made|making|drive|drives you|me|anyone|anybody|someone|one|people want to _? jump*|kill*|strangl*|die|end",
+    "unusual punishment", "i|we _? could have|'ve|ve|of throttled|strangled|murdered",
+    "i|we _? was|were ready to throttle|strangle|murder|kill",
+    "strangle|throttle|murder|kill me if i do|did n't|nt|not mention|fill|write|rate|praise|thank",
+    # an illness that "steals" a person; a harm word naming a service or a support
+    "dementia|alzheimer*|cancer|disease|illness|stroke|parkinson* _{0,3} steal*|stole|stolen|robb*",
+    "abus*|violen*|suicid*|harm nurse|nurses|advocate|advocates|service|services|team|worker|workers|helpline|charity|"
+    "officer|support|specialist|lead|champion|awareness|training|prevention|liaison|counsellor|counselling",
+    # innocent causes and ordinary effects of care
+    "bruis* _{0,8} rugby|sport|sports|netball|hockey|playground|trampoline|bike",
+    "black eye _{0,8} rugby|football|sport|sports|netball|hockey|playground|trampoline|bike",
+    "kill* myself|himself|herself _{0,3} joke|joking|kidding",
+    "rugby|football|sport|sports|netball|hockey|playground|trampoline _{0,6} bruis*", "bread|butter knife",
+    "physio*|physiotherap* _{0,3} push*", "machine|machines|meter|atm _{0,4} took|takes|kept|keeps|ate my card|cards",
+    "kept|keeps|keeping|keep my|her|his purse|card|cards|money|valuables|pin _? safe|safely|secure|locked",
 )
 # What a writer says to reassure: feeling safe, a relative's help given with consent, a harm
 # denied. A comment with one and no rule that stands is not flagged on the model's word alone:
@@ -229,45 +245,95 @@ REASSURANCE: tuple[str, ...] = (
     "feel|felt|feeling|feels _{0,2} safe|safer|protected|secure|reassured", "safe as houses", "safe hands",
     "kept _? safe", "knowing _{0,2} was|were|is safe", "at my|her|his request", "my choice", "with my|her|his permission|consent",
     "checked with me", "i set it up", "i wanted her|him|them there", "gave permission",
-    "NEG _{0,4} rude|rough|aggressive|unkind|nasty|abusive|pressured|judged|neglected|judgemental",
+    "NEG _{0,4} rude|rough|aggressive|unkind|nasty|abusive|pressured|judged|neglected|judgemental|mistreated|"
+    "harmed|abused|harm",
+    # a relative's help the patient asked for or agreed to
+    "my|his|her|our|their own? idea|wish|wishes|decision", "mum|dad|nan|grandad 's? own? idea|wish|wishes|decision",
+    "all|is|was|been|'s agreed", "above board", "given|gave|signed|written consent", "written|full|my|his|her consent",
+    "i 've|have? asked|ask her|him|them|my _? to be|come|do|fill|handle|help|manage|look|set|sort|speak|deal|read|"
+    "collect|check|stay|answer|because|so", "i 've|have? asked|ask for my|her|him|them _? to be|come|have|stay|help",
+    "am|'m|is|was|are|were very|really|quite? happy|glad|pleased with|for that|this|it|him|her|them",
+    "NEG manage|cope without him|her|them", "works|worked for both? of? us",
+    "check|checks|checked|bank|banking|statements|receipts _{0,4} together",
+    "check|checks|checked|bank|banking|statements|receipts _{0,4} with me|her|him",
+    "trust|trusted them", "trust|trusted the staff|nurses|team", "no worries|concerns at all|about",
+    # expected effects of illness or treatment, said by those treating it
+    "nurse|nurses|doctor|doctors|consultant|team|midwife|staff|they|gp|physio|pharmacist said|say|says|told|explained "
+    "_{0,4} normal|expected|natural|common", "to be expected", "known|common|usual side effect|effects",
+    "back to his|her|my|their usual|normal|old self", "herself|himself|myself again",
 )
 # Cues that what follows is asked about, feared or risked, not something that happened; they
 # count within this many tokens before a match.
 _HYPOTHETICAL = re.compile(
-    r"\b(?:asked (?:me )?(?:if|whether|about|how)|risk of|worried (?:about|i'd|i would|that)|"
+    r"\b(?:asked (?:\w+ ){0,2}(?:if|whether|about|how)|risk of|worried (?:about|i'd|i would|that)|"
     r"worr(?:y|ies) (?:about|that)|(?:afraid|scared|fear) of being|horror stories|"
-    r"dreading|in case|whether|check(?:ed|s)? (?:if|for|my|on)|at risk|how i got)\b"
+    r"dreading|in case|whether|check(?:ed|s|ing)? (?:(?:me|him|her|my \w+|his \w+|her \w+) )?(?:if|for|whether)|"
+    r"at risk|how i got|(?:can|may|might|could) (?:cause|lead to|trigger|bring on)|side effects?)\b"
 )
 _HYPOTHETICAL_TOKENS = 8
 # A sentence placing something in the past and settled ("years ago", "in 1998", "long since
 # recovered", "all behind me"), or followed by one saying it is settled ("She's well now"), is
 # history, not a current risk; unless either says it goes on (_CURRENT).
 _RESOLVED = re.compile(
-    r"\b(?:years ago|last year|in (?:19|20)\d\d|back in|as a child|as a teenager|"
+    r"\b(?:years ago|last year|in (?:19|20)\d\d|back in the day|as a child|as a teenager|"
     r"when i was (?:a )?(?:child|young|little|teenager|\d+)|in my (?:teens|\d0s|twenties|thirties)|"
     r"long since|years back|behind (?:me|us|her|him) now|all behind|used to|no longer|recovered|in recovery|"
     r"years into recovery|sober|divorced|(?:was|were|been|all) (?:looked into|dealt with|sorted|explained|resolved|closed)|"
     r"sorted it out|closed years|healed|previously|in the (?:19)?[5-9]0s|as a young person|when i lived|"
     r"back then|far behind|(?:much )?better place|doing (?:really |very )?well|thriving|got the man|"
     r"removed and reported|(?:is|are|am|'s|'m) now (?:well|fine|stable|safe|at|in|studying|training)|"
-    r"(?:well|fine|stable|safe) now|now (?:run|volunteer|work))\b"
+    r"(?:well|fine|stable|safe) now|now (?:run|volunteer|work)|"
+    # what was done about it: reported, investigated, dealt with, put right
+    r"(?:was|were|been|got|is|it's|has been) (?:investigated|reported|spotted|caught|arrested|banned|removed|sacked|"
+    r"dismissed|struck off|refunded|shut down)|dealt with (?:it|this|that|him|her|them)|apologi[sz]ed|refunded|"
+    r"(?:security|police) (?:removed|escorted|took away) (?:him|her|them)|banned from|"
+    r"no (?:contact|trouble|problems?|issues?) since|(?:ever )?since then|(?:a few|several|many|some|\w+) years on|"
+    r"(?:n't|not) (?:\w+ )?(?:for|in) (?:a long time|years|ages|months))\b"
 )
 _CURRENT = re.compile(
-    r"\b(?:again|still|keeps|every (?:day|night|week|time)|last (?:night|week)|yesterday|this (?:week|morning)|"
-    r"at the moment|currently|ongoing)\b"
+    r"\b(?:again|still|keeps?|every (?:day|night|week|time)|last (?:night|week)|yesterday|this (?:week|morning)|"
+    r"at the moment|currently|ongoing|(?:i'm|i am|i feel|she's|he's|they're) (?:so |really |very )?(?:frightened|scared|terrified|afraid)|nothing (?:was |has been |got |is being )?done|nothing happened|ignor(?:ed|ing))\b"
 )
+# Recovery and gratitude, not harm, going on: "working again", "still grateful".
+_NOT_CURRENT = re.compile(
+    r"\b(?:(?:working|walking|driving|eating|sleeping|smiling|laughing|myself|himself|herself) again|"
+    r"still (?:so |very |really )?(?:grateful|thankful))\b"
+)
+# A cue of either kind right after a negator says the opposite: "hasn't fallen again" is settled,
+# "it was never dealt with" is not.
+_NEGATED_BEFORE = re.compile(
+    r"(?:\b(?:not|never|no|nobody|nothing|without|cannot|(?:do|does|did|is|was|are|were|has|have|had|could|would|"
+    r"should|ca|wo)nt)|n['’]t)\W+(?:\w+\W+){0,2}$"
+)
+
+
+def _said(pattern: re.Pattern, text: str) -> bool:
+    """Whether ``pattern`` occurs in ``text`` (lower case) other than right after a negator."""
+    return any(not _NEGATED_BEFORE.search(text[max(0, m.start() - 40):m.start()]) for m in pattern.finditer(text))
+
+
+def _settled(text: str) -> bool:
+    """Whether ``text`` (lower case) tells of settled history and nothing in it goes on."""
+    return _said(_RESOLVED, text) and not _said(_CURRENT, _NOT_CURRENT.sub(" ", text))
+
 # A relative's control of letters, phones or money that the patient asked for is help, not abuse.
 _CONSENT = re.compile(
     r"\b(?:at my request|i ask(?:ed)? (?:him|her|them) to|my choice|i trust (?:him|her|them)|"
     r"with my (?:permission|consent|agreement)|i set (?:it|this) up|i'm happy for|i am happy for)\b"
 )
 _CONSENTED = frozenset({"domestic_abuse", "financial_abuse"})
+# Rules naming the response to a harm, not the harm: "won't tell the police" denies the telling,
+# so a cancelled match of one says nothing reassuring (see Assessment.cancelled).
+_RESPONSES = frozenset({"police", "injunction", "restraining order", "molestation order", "refuge", "idva"})
 _SENTENCE_ENDS = frozenset({".", "!", "?"})
+# "If I say no he threatens me": a "no" said is an answer, not a negator ("said no to" still is).
+_ANSWERING = frozenset({"say", "says", "said", "saying", "tell", "told", "answer", "answered"})
+_PERSONS = frozenset({"him", "her", "them", "me", "us"})
 # Words that end the clause a negator governs: "no one came and he lay on the floor" negates
 # the coming, not the lying.
 _CLAUSE_BREAKS = frozenset(
     {".", "!", "?", ";", ",", "-", "but", "though", "although", "and", "so", "because", "when", "then",
-     "until", "while", "after"}
+     "until", "while", "after", "since", "if", "whether"}
 )
 
 
@@ -411,7 +477,11 @@ class SafeguardingRules:
                 else _harm_cancelled(doc, start, end, benign) if kind == "harm" else None
             )
             matches.append(SafeguardingMatch(rule, category, start, end, doc[start:end].text, cancelled))
-        return matches, any(kind == "reassurance" for kind, *_ in hits)
+        reassuring = any(
+            kind == "reassurance" and _reassurance_stands(doc, start, end, entries[kind][int(index)][1])
+            for kind, index, start, end in hits
+        )
+        return matches, reassuring
 
     def matches(self, text: str) -> list[SafeguardingMatch]:
         """Every rule match in ``text``, with ``cancelled_by`` set where negation or context cancels it."""
@@ -424,7 +494,7 @@ class SafeguardingRules:
         return Assessment(
             categories=tuple(dict.fromkeys(m.category for m in standing)),
             words=tuple(dict.fromkeys(m.text for m in standing)),
-            cancelled=len(standing) < len(matches),
+            cancelled=any(m.cancelled_by is not None and m.rule not in _RESPONSES for m in matches),
         )
 
     def reassures(self, text: str) -> bool:
@@ -437,11 +507,32 @@ class SafeguardingRules:
         matches, reassurance = self._read(text, reassurance=True)
         if any(m.cancelled_by is None for m in matches):
             return False
-        return reassurance or bool(matches) or bool(_RESOLVED.search(lower))
+        return reassurance or bool(matches) or _settled(lower)
 
     def flag(self, text: str) -> bool:
         """Whether ``text`` suggests a risk of harm to a person (no prefilter: see :func:`feedback_nlp.flags.detect_flags`)."""
         return any(m.cancelled_by is None for m in self.matches(text))
+
+
+def _answers(doc, i: int) -> bool:
+    """Whether the "no" at ``i``, after a verb of saying, is an answer ("say no", "say no to him"),
+    not a negation of what follows ("said no to feeling hopeless")."""
+    after = doc[i + 1:i + 3]
+    return not (len(after) and after[0].lower_ == "to") or (len(after) == 2 and after[1].lower_ in _PERSONS)
+
+
+def _reassurance_stands(doc, start: int, end: int, rule: str) -> bool:
+    """Whether a reassuring phrase says what it seems to: not negated in its clause ("I didn't
+    feel safe"), not asked about ("asked if I felt safe"); a phrase that holds its own negator
+    ("nobody was rough") must not run over a clause break ("no one came and he fell")."""
+    if "NEG" in rule.split():
+        return not any(t.lower_ in _CLAUSE_BREAKS for t in doc[start + 1:end])
+    clause_start = start
+    while clause_start > 0 and doc[clause_start - 1].lower_ not in _CLAUSE_BREAKS:
+        clause_start -= 1
+    if any(t.norm_ in NEGATORS or t.lower_ in NEGATORS for t in doc[clause_start:start]):
+        return False
+    return not _HYPOTHETICAL.search(doc[max(0, start - _HYPOTHETICAL_TOKENS):start].text.lower())
 
 
 def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
@@ -451,7 +542,11 @@ def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
     clause_start = start
     while clause_start > 0 and doc[clause_start - 1].lower_ not in _CLAUSE_BREAKS:
         clause_start -= 1
-    if any(t.norm_ in NEGATORS or t.lower_ in NEGATORS for t in doc[clause_start:start]):
+    if any(
+        (t.norm_ in NEGATORS or t.lower_ in NEGATORS)
+        and not (0 < t.i and doc[t.i - 1].lower_ in _ANSWERING and _answers(doc, t.i))
+        for t in doc[clause_start:start]
+    ):
         return "negation"
     if _HYPOTHETICAL.search(doc[max(0, start - _HYPOTHETICAL_TOKENS):start].text.lower()):
         return "hypothetical"
@@ -463,8 +558,7 @@ def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
     while sent_end < len(doc) and ends < 2:
         ends += doc[sent_end].text in _SENTENCE_ENDS
         sent_end += 1
-    told = doc[sent_start:sent_end].text.lower()
-    if _RESOLVED.search(told) and not _CURRENT.search(told):
+    if _settled(doc[sent_start:sent_end].text.lower()):
         return "long_ago"
     return None
 
@@ -494,12 +588,19 @@ _SENTENCE_END = re.compile(SENTENCE_END)
 
 
 def cue_sentences(text: str) -> str:
-    """The sentences of ``text`` that hold a safeguarding cue, joined.
+    """The sentences of ``text`` that hold a safeguarding cue, each with the sentence after it
+    when that one says something is settled, goes on or was asked for ("I ask him to."), joined.
 
-    The rules and their negation, hypothetical and long-ago checks look within a sentence, so
-    the rest of a long comment only costs spaCy time.
+    The rules and their negation and hypothetical checks look within a sentence, and the
+    long-ago check within it and the next ("It was investigated and has healed."), so the rest
+    of a long comment only costs spaCy time.
     """
     sentences = _SENTENCE_END.split(text)
     if len(sentences) == 1:
         return text
-    return " ".join(s for s in sentences if CUES.search(s.lower()))
+    cued = [bool(CUES.search(s.lower())) for s in sentences]
+    # The next sentence only where it can tell the long-ago check something.
+    return " ".join(
+        s for i, s in enumerate(sentences)
+        if cued[i] or (i and cued[i - 1] and any(p.search(s.lower()) for p in (_RESOLVED, _CURRENT, _CONSENT)))
+    )
