@@ -185,12 +185,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action=VersionAction, help="print the version and the default model's id, and exit"
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_tag, _add_report, _add_train, _add_evaluate, _add_review, _add_adapt):
+        add(commands)
+    return parser
 
-    review_margin = dict(
-        type=float, default=REVIEW_MARGIN,
-        help="mark for review comments with a theme score this close to its threshold "
-        f"(default {REVIEW_MARGIN})",
-    )
+
+# Options two commands share.
+_REVIEW_MARGIN = dict(
+    type=float, default=REVIEW_MARGIN,
+    help="mark for review comments with a theme score this close to its threshold "
+    f"(default {REVIEW_MARGIN})",
+)
+_FORMAT = dict(choices=FORMATS, default="auto", help="labelled file format (default: from header)")
+
+
+def _add_tag(commands) -> None:
+    """``feedback-nlp tag``."""
     tag = commands.add_parser(
         "tag", help="tag a CSV, Excel or Parquet file of comments",
         description="Tag every row of a table of comments; the output has every input row and "
@@ -240,12 +250,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="add the words behind each theme and each theme's own sentiment (tens of times "
         "slower)",
     )
-    tag.add_argument("--review-margin", **review_margin)
+    tag.add_argument("--review-margin", **_REVIEW_MARGIN)
     tag.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar and no summary line"
     )
     tag.set_defaults(run=_tag)
 
+
+def _add_report(commands) -> None:
+    """``feedback-nlp report``."""
     rep = commands.add_parser(
         "report", help="turn a tagged file into a report page for a board (you said, we did)",
         description="Write one self-contained HTML page from a file written by 'feedback-nlp tag': "
@@ -276,10 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     rep.set_defaults(run=_report)
 
-    fmt = dict(choices=FORMATS, default="auto", help="labelled file format (default: from header)")
+
+def _add_train(commands) -> None:
+    """``feedback-nlp train``."""
     train = commands.add_parser("train", help="train a model on labelled comments")
     train.add_argument("--data", action="append", required=True, help="labelled CSV (repeatable)")
-    train.add_argument("--format", **fmt)
+    train.add_argument("--format", **_FORMAT)
     train.add_argument("--out", required=True, help="model folder to write (a new or empty folder)")
     train.add_argument(
         "--overwrite", action="store_true", help="replace an existing model folder at --out"
@@ -309,20 +324,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(run=_train)
 
+
+def _add_evaluate(commands) -> None:
+    """``feedback-nlp evaluate``."""
     evaluate = commands.add_parser("evaluate", help="score a model against labelled comments")
     evaluate.add_argument("--data", required=True, help="labelled CSV")
-    evaluate.add_argument("--format", **fmt)
+    evaluate.add_argument("--format", **_FORMAT)
     evaluate.add_argument("--model", help="model folder (default: the shipped default model)")
-    evaluate.add_argument("--review-margin", **review_margin)
+    evaluate.add_argument("--review-margin", **_REVIEW_MARGIN)
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     evaluate.add_argument(
         "--by", metavar="COLUMN",
         help="figures for each value of this column of the labelled file (a service, site or survey)",
     )
     evaluate.set_defaults(run=_evaluate)
-    _add_review(commands)
-    _add_adapt(commands)
-    return parser
 
 
 def _add_review(commands) -> None:
