@@ -31,6 +31,10 @@ SHORT_WORDS, SURE_SENTIMENT = 3, 0.6
 FOREIGN_MIN_WORDS, FOREIGN_KNOWN_SHARE = 3, 0.5
 # The safeguarding category of a comment the model's head flags with no rule standing.
 MODEL_CATEGORY = "model"
+# A safeguarding head at least this sure raises the flag even where the comment seems to
+# reassure: the rules misread a disclosure as negated or settled ("I didn't tell her I've been
+# saving up my tablets") more often than the head is this sure of a comment that reassures.
+SURE_SAFEGUARDING = 0.9
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ def decide(
         A theme score this close to its threshold marks the comment for review.
     """
     themes, sentiments = decide_labels(scores.themes, scores.sentiment, thresholds)
-    flags, safeguarding = decide_safeguarding(texts, read, scores.safeguarding >= safeguarding_threshold)
+    flags, safeguarding = decide_safeguarding(texts, read, scores.safeguarding, safeguarding_threshold)
     near = np.abs(scores.themes - thresholds) < review_margin
     known_terms = scores.known_terms
     unknown = (words > 0) & (known_terms == 0)
@@ -135,20 +139,22 @@ def decide(
     return Decisions(scores.themes, scores.sentiment, themes, sentiments, flags, safeguarding, review_reasons)
 
 
-def decide_safeguarding(texts, read: list[CommentFlags], model_says: np.ndarray) -> tuple[list, list]:
+def decide_safeguarding(texts, read: list[CommentFlags], head: np.ndarray, threshold: float) -> tuple[list, list]:
     """Each comment's flags, the rules' and the head's merged, and its safeguarding categories.
 
-    A rule that stands raises the flag with its categories. The model's safeguarding head raises
-    it alone (category ``MODEL_CATEGORY``), unless the comment reassures (see
-    :func:`feedback_nlp.flags.reassures`): the head reads words, not that they are negated.
+    A rule that stands raises the flag with its categories. The model's safeguarding head, where
+    its score ``head`` reaches ``threshold``, raises it alone (category ``MODEL_CATEGORY``),
+    unless the comment reassures (see :func:`feedback_nlp.flags.reassures`; the head reads words,
+    not that they are negated) and the head is less sure than ``SURE_SAFEGUARDING``.
     """
     flags = [found.flags for found in read]
     categories = [found.safeguarding.categories for found in read]
     # Only where the head says yes can the rules' reading change.
-    for i in np.flatnonzero(model_says):
+    for i in np.flatnonzero(head >= threshold):
         found = read[i]
         # A rule cancelled in the batch's reading already says the comment reassures.
-        if not categories[i] and not (found.safeguarding.cancelled or reassures(texts[i])):
+        vetoed = head[i] < SURE_SAFEGUARDING and (found.safeguarding.cancelled or reassures(texts[i]))
+        if not categories[i] and not vetoed:
             categories[i] = (MODEL_CATEGORY,)
             flags[i] = tuple(f for f in FLAGS if f == "safeguarding" or f in found.flags)
     return flags, categories

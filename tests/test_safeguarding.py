@@ -7,7 +7,7 @@ import pytest
 
 from feedback_nlp import load
 from feedback_nlp.flags import CATEGORIES, RULES, CommentFlags, is_safeguarding, read_flags, reassures
-from feedback_nlp.decide import MODEL_CATEGORY, decide_safeguarding
+from feedback_nlp.decide import MODEL_CATEGORY, SURE_SAFEGUARDING, decide_safeguarding
 
 from .conftest import DEFAULT_MODEL, REPO
 
@@ -19,18 +19,19 @@ def default():
     return load(DEFAULT_MODEL)
 
 
-# Floors at the figures measured when the change landed (see the README's "Safeguarding"):
-# v1 was tuned on; v2 was written after the first round of tuning and measured, not read; v3
-# was written after the tuning was finished and never tuned on.
+# Floors at the figures measured when the change landed, less 0.001 (see docs/safeguarding.md):
+# each set was written by an independent writer; v1 to v4 were tuned on in turn, v5 was written
+# while the last round was tuned and measured once, after it.
 @pytest.mark.parametrize(
     ("name", "recall", "precision"),
     [
-        ("safeguarding_eval_v1.csv", 0.987, 0.899),
-        ("safeguarding_eval_v2.csv", 0.970, 0.901),
-        ("safeguarding_eval_v3.csv", 0.993, 0.836),
+        ("safeguarding_eval_v1.csv", 0.993, 0.890),
+        ("safeguarding_eval_v2.csv", 0.970, 0.886),
+        ("safeguarding_eval_v3.csv", 0.999, 0.816),
+        ("safeguarding_eval_v4.csv", 0.975, 0.809),
     ],
 )
-def test_the_flag_holds_its_figures_on_both_independent_sets(default, name, recall, precision):
+def test_the_flag_holds_its_figures_on_the_independent_sets(default, name, recall, precision):
     table = pd.read_csv(EVAL / name)
     said = np.array(["safeguarding" in tag.flags for tag in default.tag_many(table["text"].tolist())])
     truth = table["label"].to_numpy() == 1
@@ -47,15 +48,18 @@ def test_a_flag_names_its_category_and_with_explain_the_words_that_raised_it(def
     assert "safeguarding: cutting my arms" in frame.loc[0, "evidence"]
 
 
-def test_the_head_alone_raises_the_flag_unless_the_comment_reassures():
+def test_the_head_alone_raises_the_flag_unless_the_comment_reassures_and_the_head_is_unsure():
     texts = ["Everything feels grey and pointless lately.", "I felt completely safe on the ward at night."]
     found = read_flags(texts)
-    flags, categories = decide_safeguarding(texts, found, np.array([True, True]))
+    flags, categories = decide_safeguarding(texts, found, np.array([0.6, 0.6]), 0.5)
     assert flags == [("safeguarding",), ()] and categories == [(MODEL_CATEGORY,), ()]
+    # A head this sure is not vetoed: the rules misread negation and settled history more often.
+    sure = decide_safeguarding(texts, found, np.array([0.6, SURE_SAFEGUARDING]), 0.5)
+    assert sure[1] == [(MODEL_CATEGORY,), (MODEL_CATEGORY,)]
     # Without the head's word nothing is flagged; a standing rule needs no head.
-    assert decide_safeguarding(texts, found, np.array([False, False]))[0] == [(), ()]
+    assert decide_safeguarding(texts, found, np.array([0.4, 0.4]), 0.5)[0] == [(), ()]
     ruled = ["He locked her in the bedroom again."]
-    assert decide_safeguarding(ruled, read_flags(ruled), np.array([False]))[1] == [("physical_abuse",)]
+    assert decide_safeguarding(ruled, read_flags(ruled), np.array([0.0]), 0.5)[1] == [("physical_abuse",)]
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "hoard* _{0,2} tablets|pills|painkillers|morphine|meds|medication|insulin",
         "how many _{0,3} it would take", "how many _{0,3} would kill", "how many _{0,3} i need|needed",
         "how much _{0,3} would be too much",
-        "goodbye note|notes|letter|letters", "letters|notes for|to my kids|children|family|husband|wife",
+        "goodbye note|notes|letter|letters", "letters|notes for|to _{0,3} my|the kids|children|family|husband|wife",
         "be seeing me again", "let nature take its course", "walk into the sea",
         "in front of a|the train|bus|lorry|car", "under a|the train|bus|lorry", "off a|the bridge|cliff|roof", "thinking about|of jumping|ending",
         "thought|thoughts about|of jumping|dying|killing|ending", "rope",
@@ -113,7 +113,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
     ),
     "threats_violence": (
         "threat*", "bully|bullied|bullying", "intimidat*", "followed me|her home|around", "stalk*",
-        "to hurt me|her|him|us", "knife", "knives", "machete", "gun", "weapon", "police", "stab|stabbed|stabbing|stabs",
+        "to hurt me|her|him|us", "knife", "knives", "machete", "gun", "weapon", "police", "stab|stabbed|stabbing|stabs", "slash|slashed|slashing", "glassed",
         "he|she|they 'll|will|would|'d|gonna kill|hurt|batter|stab|burn|smash", "kill|kills|killing|killed me|him|her|us",
         "finish the job", "break my|his|her legs|arm|arms|neck", "burn _{0,3} house|home|flat down",
         "kicked|kick|kicks _? door in|down", "keep my|your|her|his mouth shut",
@@ -122,7 +122,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "threw|throwing|throws things|stuff|cups|plates|food|water|it|them at", "on the head with",
     ),
     "psychological_abuse": (
-        "mock*", "mimick*", "mimic", "taunt*", "ridiculed|ridiculing|ridicule", "humiliat*", "belittl*", "degrad*",
+        "mock*", "mimic*", "taunt*", "ridiculed|ridiculing|ridicule", "humiliat*", "belittl*", "degrad*",
         "laughed|laughing|laughs at me|him|her|us", "laughed it off", "made|making fun of",
         "called me|him|her stupid|fat|lazy|dirty|disgusting|pathetic|useless|thick|names|spaz|retard|moaner",
         "called me|him|her|my|mum|dad a|an _? stupid|fat|lazy|dirty|disgusting|pathetic|useless|thick|baby|moaner|nuisance",
@@ -196,6 +196,7 @@ NEGATED_RULES: dict[str, tuple[str, ...]] = {
         "NEG stop when", "NEG _? given water|food|drink|drinks|fluids",
         "NEG _? given any|a water|food|drink|drinks|fluids", "NEG _? given anything to eat|drink",
         "NEG _? helped|help|helping him|her|dad|mum eat|feed|drink|wash|once|to",
+        "NEG been changed|washed|turned|checked in|for _{0,2} days|weeks",
     ),
     "domestic_abuse": ("NEG _? feel|felt safe", "NEG _{0,4} with him|her there|watching|sat|sitting|listening"),
     "self_harm": (
