@@ -46,7 +46,7 @@ def adapt(
     *,
     weight: int = DEFAULT_WEIGHT,
     thresholds: str = DEFAULT_THRESHOLDS,
-    cv_folds: int = 5,
+    cv_folds: int = TrainingConfig().cv_folds,
     overwrite: bool = False,
     progress: bool = False,
 ) -> Tagger:
@@ -106,6 +106,7 @@ def adapt(
         raise SettingError("weight", "a whole number >= 1", weight)
     if thresholds not in THRESHOLDS:
         raise SettingError("thresholds", f"one of {THRESHOLDS}", thresholds)
+    run = TrainingConfig(cv_folds=cv_folds)  # checked before any work
     check_model_folder(out, overwrite=overwrite)
     model_dir = Path(model) if model is not None else DEFAULT_MODEL_DIR
     base = load(model_dir)
@@ -133,7 +134,7 @@ def adapt(
     after = None
     if cv_folds:
         after = cross_validate(
-            sheets, TrainingConfig(cv_folds=cv_folds), model=settings, extra=base_corpus, weights=np.full(len(sheets), weight),
+            sheets, run, model=settings, extra=base_corpus, weights=np.full(len(sheets), weight),
             thresholds_on_corpus=thresholds == "sheets", progress=progress,
         )
     tagger = learn(base_corpus, sheets, settings, weight=weight, thresholds=thresholds, ner=base.card.ner,

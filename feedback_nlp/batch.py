@@ -201,8 +201,9 @@ def tag_file(
     """
     start = time.perf_counter()
     input_path, output_path = Path(input_path), Path(output_path)
-    if jobs < 1 or chunk_rows < 1:
-        raise SettingError("jobs and chunk_rows", "at least 1", (jobs, chunk_rows))
+    for name, value in (("jobs", jobs), ("chunk_rows", chunk_rows)):
+        if value < 1:
+            raise SettingError(name, "at least 1", value)
     if encoding is not None and encoding not in ENCODINGS:
         raise SettingError("encoding", f"one of {ENCODINGS}", encoding)
     file_kind(output_path, output=True)

@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Options two commands share.
+# Options two commands share, written once so that their defaults and help cannot drift apart.
 _REVIEW_MARGIN = dict(
     type=float, default=REVIEW_MARGIN,
     help="mark for review comments with a theme score this close to its threshold "

@@ -34,10 +34,12 @@ MODEL_CATEGORY = "model"
 # A safeguarding head at least this sure raises the flag even where the comment seems to
 # reassure: the rules misread a disclosure as negated or settled ("I didn't tell her I've been
 # saving up my tablets") more often than the head is this sure of a comment that reassures.
+# Measured on the shipped model's head (threshold 0.358) on data/eval; it is a probability of
+# whatever head a model has, so a retrained model should be measured again (scripts/evaluate_flags.py).
 SURE_SAFEGUARDING = 0.9
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: compared with numpy, not ==
 class Decisions:
     """A batch's labels, row by row, and the scores they were decided from.
 

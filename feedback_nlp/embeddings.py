@@ -39,9 +39,9 @@ EXTRA = ("the embeddings extra: pip install 'feedback_nlp[embeddings]' (from a c
 
 
 def check_encoder(name: str) -> None:
-    """Refuse an encoder name not in ``ENCODERS`` with a ValueError listing the known ones."""
+    """Refuse an encoder name not in ``ENCODERS`` with a SettingError listing the known ones."""
     if name not in ENCODERS:
-        raise SettingError("the sentence encoder", f"one of {sorted(ENCODERS)}", name)
+        raise SettingError("embeddings (the sentence encoder)", f"one of {sorted(ENCODERS)}", name)
 
 
 def encoder_versions(name: str) -> dict[str, str]:
@@ -49,7 +49,7 @@ def encoder_versions(name: str) -> dict[str, str]:
 
     Raises
     ------
-    ValueError
+    SettingError
         ``name`` is not in ``ENCODERS``.
     ModelError
         One of the packages is not installed; the message says how to install them.

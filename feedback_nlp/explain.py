@@ -21,8 +21,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from .features import char_ngrams, piece_words, text_pieces
-from .model import question_kinds
+from .features import char_ngrams, piece_words, question_kinds, text_pieces
 from .themes import SENTIMENTS, THEME_IDS
 
 EVIDENCE_SIZE = 3

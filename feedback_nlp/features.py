@@ -21,6 +21,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
+from .exceptions import SettingError
+
 _APOSTROPHES = "[\u2018\u2019\u02bc`]"
 # Words keep inner apostrophes, so "didn't" and "wasn't" stay one token each.
 WORD_TOKEN = r"(?u)\b\w[\w']*\b"
@@ -38,12 +40,6 @@ def has_text(texts) -> np.ndarray:
 
 # Where a sentence ends: after ".", "!" or "?", at the white space that follows.
 SENTENCE_END = r"(?<=[.!?])\s+"
-_SENTENCE_END = re.compile(SENTENCE_END)
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of a comment, split at :data:`SENTENCE_END` (no empty ones)."""
-    return [s for s in _SENTENCE_END.split(text.strip()) if s]
 
 
 def _normalised(texts) -> pa.Array:
@@ -82,6 +78,17 @@ def question_kind(question) -> str:
     if words & {"why", "rating", "reason", "reasons"}:
         return "why"
     return "other"
+
+
+def question_kinds(questions, n: int) -> np.ndarray:
+    """The question kind of each of ``n`` comments; ``"none"`` for all when ``questions`` is None."""
+    if questions is None:
+        return np.full(n, "none", dtype=object)
+    questions = pd.Series(questions, dtype=object).fillna("")
+    if len(questions) != n:
+        raise SettingError("questions", f"one per comment ({n})", len(questions))
+    return questions.map({q: question_kind(q) for q in questions.unique()}).to_numpy(dtype=object)
+
 
 
 _WORDS = re.compile(WORD_TOKEN)
@@ -198,7 +205,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     Input is an (n, 2) array of comment texts and question kinds (see :func:`question_kind`).
     """
 
-    def __init__(self, *, min_df: int = 2, max_char_features: int = 150_000):
+    def __init__(self, *, max_char_features: int, min_df: int = 2):
         self.min_df = min_df
         self.max_char_features = max_char_features
 
@@ -416,7 +423,3 @@ class _TermColumns:
         at = self._pair_keys.get_indexer(firsts * self._width + seconds)
         return np.where(at >= 0, self._pair_columns[at], -1)
 
-
-def build_features(*, max_char_features: int = 150_000) -> TextFeatures:
-    """Return the unfitted features of (text, question kind) rows: see :class:`TextFeatures`."""
-    return TextFeatures(max_char_features=max_char_features)

@@ -259,7 +259,7 @@ def score_flags(
     ------
     CorpusError
         A file lacks a needed column, or an ``items`` cell is not a JSON list.
-    ValueError
+    SettingError
         ``part`` or ``phone_method`` is not one of the allowed values.
 
     Examples
@@ -333,7 +333,7 @@ def score_flagged(flagged: Sequence[tuple[str, ...]], truth: dict[str, Sequence[
 
     Raises
     ------
-    ValueError
+    SettingError
         A flag is not in ``FLAGS``, or its truth is not as long as ``flagged``.
     """
     flagged = list(flagged)

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .embeddings import SentenceEmbeddings, check_encoder
 from .exceptions import SettingError
-from .features import QUESTION_KINDS, build_features, question_kind
+from .features import QUESTION_KINDS, TextFeatures, question_kinds
 from .ratings import rating_features, scale_of
 from .themes import EMPTY_SENTIMENT, SENTIMENTS, THEME_IDS
 
@@ -32,7 +32,7 @@ MIN_SAFEGUARDING = 20
 SAFEGUARDING_RECALL = 0.9
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: compared with numpy, not ==
 class ModelScores:
     """What the model says of a batch, row by row: see :meth:`CommentModel.predict_scores`."""
 
@@ -97,7 +97,7 @@ class CommentModel(BaseEstimator):
 
         Raises
         ------
-        ValueError
+        SettingError
             A setting is out of its range or ``embeddings`` names no known encoder; the
             message names the setting and the value given.
         """
@@ -110,6 +110,8 @@ class CommentModel(BaseEstimator):
             raise SettingError("max_char_features", "a whole number >= 1", self.max_char_features)
         if self.embeddings is not None:
             check_encoder(self.embeddings)
+        if not (isinstance(self.random_state, int) and 0 <= self.random_state < 2**32):
+            raise SettingError("random_state (the seed)", "a whole number from 0 to 2**32 - 1", self.random_state)
         if self.rating_features not in RATING_FEATURES:
             raise SettingError("rating_features", f"one of {RATING_FEATURES}", self.rating_features)
         return self
@@ -157,7 +159,7 @@ class CommentModel(BaseEstimator):
         self.check_params()
         themes = np.asarray(themes, dtype=np.int8)
         sentiment = np.asarray(sentiment, dtype=object)
-        self.features_ = build_features(max_char_features=self.max_char_features)
+        self.features_ = TextFeatures(max_char_features=self.max_char_features)
         self.embeddings_ = None if self.embeddings is None else SentenceEmbeddings(self.embeddings)
         texts = np.asarray(texts, dtype=object)
         kinds = question_kinds(questions, len(texts))
@@ -305,17 +307,8 @@ def _ratings(ratings, n: int) -> np.ndarray:
     return ratings
 
 
+# Question kinds as codes, for scoring each distinct (text, kind, rating) once.
 QUESTION_KINDS_SORTED = np.array(sorted(QUESTION_KINDS), dtype=object)
-
-
-def question_kinds(questions, n: int) -> np.ndarray:
-    """The question kind of each of ``n`` comments; ``"none"`` for all when ``questions`` is None."""
-    if questions is None:
-        return np.full(n, "none", dtype=object)
-    questions = pd.Series(questions, dtype=object).fillna("")
-    if len(questions) != n:
-        raise SettingError("questions", f"one per comment ({n})", len(questions))
-    return questions.map({q: question_kind(q) for q in questions.unique()}).to_numpy(dtype=object)
 
 
 def multilabel_folds(themes, n_folds: int, seed: int, groups=None) -> list[tuple[np.ndarray, np.ndarray]]:

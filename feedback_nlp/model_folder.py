@@ -63,7 +63,9 @@ class ModelCard:
     """What a model is and what it was made from: ``model.json``, field for field.
 
     Values are kept as JSON carries them (lists as tuples at the top level), so the card a
-    training run returns equals the card :func:`read_card` reads back from its folder.
+    training run returns equals the card :func:`read_card` reads back from its folder. Frozen at
+    the top level only: its dict fields are plain dicts, not to be changed in place (use
+    ``dataclasses.replace``); so it cannot be hashed.
 
     Attributes
     ----------
@@ -134,20 +136,26 @@ class ModelCard:
     def from_dict(cls, data: dict, where: str) -> ModelCard:
         """A card from the object of a ``model.json`` at ``where``, refusing one of another shape.
 
+        Every field the writer writes must be there: none is filled in with today's values, which
+        would let a card without ``versions`` pass the checks that read them.
+
         Raises
         ------
         ModelError
-            A field is missing, unknown, or of the wrong JSON type.
+            A field is missing, unknown, or of the wrong JSON type, or ``params`` are not the
+            model's parameters.
         """
-        names = {f.name: f for f in dataclasses.fields(cls)}
-        required = [n for n, f in names.items() if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
-        missing = [n for n in required if n not in data]
+        names = [f.name for f in dataclasses.fields(cls)]
+        missing = [n for n in names if n not in data]
         unknown = [k for k in data if k not in names]
         if missing or unknown:
             raise ModelError(f"{where}: not a model card of this library (missing {missing}, unknown {unknown})")
         for name, kinds in _JSON_KINDS.items():
-            if name in data and not isinstance(data[name], kinds):
+            if not isinstance(data[name], kinds):
                 raise ModelError(f"{where}: {name!r} should be {_KIND_NAMES[kinds]}, found {data[name]!r}")
+        expected = sorted(CommentModel().get_params())
+        if sorted(data["params"]) != expected:
+            raise ModelError(f"{where}: 'params' should hold the model's parameters {expected}, found {sorted(data['params'])}")
         return cls(**data)
 
 
@@ -182,7 +190,7 @@ def sha256_file(path: str | PathLike) -> str:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions that decide whether a pickled model loads and behaves the same."""
+    """Versions that decide whether a saved model loads and behaves the same."""
     from . import __version__
 
     return {
@@ -344,7 +352,7 @@ def load_model(directory: str | PathLike) -> tuple[CommentModel, ModelCard]:
         problems.append(f"artefact {name!r} is not a file name in the folder (nor a link out of it)")
     elif not artefact.is_file():
         problems.append(f"artefact {artefact.name} is missing")
-    elif sha256_file(artefact) != card.artefact.get("sha256"):
+    elif sha256_file(artefact) != (card.artefact or {}).get("sha256"):
         problems.append(f"{artefact.name} does not match the sha256 in {CARD}")
     if problems:
         raise ModelError(f"{directory}: refusing to load: " + "; ".join(problems))

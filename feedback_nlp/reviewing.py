@@ -30,8 +30,7 @@ from sklearn.preprocessing import normalize
 from .batch import CHUNK_ROWS, _context_columns
 from .corpus import read_corpus
 from .exceptions import ColumnError, InputFileError, RatingError, SettingError
-from .features import normalise_texts
-from .model import question_kinds
+from .features import normalise_texts, question_kinds
 from .routing import ROUTE_COLUMNS
 from .tables import TableReader, TableWriter, file_kind, find_text_column
 from .tagging import EXPLAIN_COLUMNS, RESULT_COLUMNS, Tagger, _as_text, load

@@ -71,7 +71,9 @@ class Tag:
     needs_review : bool
         A person should read this comment before it is acted on.
     review_reasons : tuple of str
-        Why: ``"safeguarding"``, ``"near_threshold:<theme id>"`` (its score is within the
+        Why (decided in :mod:`feedback_nlp.decide`): ``"safeguarding:<category>"`` (the rules'
+        category, such as ``self_harm``, or ``model`` when only the model's head raised the
+        flag), ``"near_threshold:<theme id>"`` (its score is within the
         review margin of the threshold), ``"unknown_words"`` (no word the model knows),
         ``"not_english"`` (few of its words are English words the model knows: Welsh, another
         language), ``"short"`` (under three words with the sentiment unsure, or numbers only).
@@ -94,7 +96,7 @@ class Tag:
     evidence: dict[str, tuple[str, ...]] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Tagged:
     """A batch's decisions and, when asked for, their explanations."""
 
@@ -227,7 +229,7 @@ class Tagger:
         ------
         TypeError
             An item is neither a string nor missing (None, NaN); the message gives its index.
-        ValueError
+        SettingError
             ``questions`` or ``ratings`` is not as long as ``texts``.
         RatingError
             A rating is not on the model's scale; the message gives its index.
@@ -429,7 +431,7 @@ def load(model_dir: str | PathLike | None = None, *, review_margin: float = REVI
 
     ``review_margin``: a comment with a theme score this close to the theme's threshold is
     marked for review. The model file is read with skops, which refuses any type this library
-    does not trust (see :mod:`feedback_nlp.model`).
+    does not trust (see :mod:`feedback_nlp.model_folder`).
 
     Raises
     ------

@@ -252,7 +252,7 @@ def train(
     ------
     CorpusError
         A theme has too few comments with or without it, or sentiment has one class.
-    ValueError
+    SettingError
         A setting of ``model`` is out of its range.
     ModelError
         ``ner`` or the model's sentence encoder is not installed.
@@ -260,7 +260,8 @@ def train(
     model = (CommentModel() if model is None else model).check_params()
     corpus = corpus.reset_index(drop=True)
     weights = _weights(corpus, weights)
-    usable = _check_corpus(corpus, model.threshold_folds)
+    # Every theme needs a comment with it and one without in each fold of either kind.
+    usable = _check_corpus(corpus, max(model.threshold_folds, config.cv_folds))
     # Before the minutes of cross-validation: a missing encoder or NER model fails here.
     embeddings = None if model.embeddings is None else {
         "encoder": model.embeddings,

@@ -4,6 +4,8 @@ Writes, or compares against, a fingerprint of:
 - every comment's theme, sentiment and safeguarding-flag result on ``data/corpus.csv`` and the
   QDC file (``../shared/data/qdc_v6_dev.csv``), with the scores at full precision;
 - the evaluation figures on both files;
+- the cross-validated figures and the trained thresholds on the first 1,500 rows of the corpus
+  (the training path: settings, folds, fitting);
 - the sha256 of the file the README's first command writes, and of the same with ``--explain``
   and with ``--routes``.
 
@@ -41,6 +43,11 @@ def fingerprint() -> dict:
             "sentiment_scores": [list(t.sentiment_scores.values()) for t in tags],
             "labels": [[t.themes, t.sentiment, t.flags, t.review_reasons] for t in tags],
         }
+    sample = feedback_nlp.read_corpus(FILES["corpus"]).head(1500)
+    found["cross_validated"] = dataclasses.asdict(
+        feedback_nlp.cross_validate(sample, feedback_nlp.TrainingConfig(cv_folds=2))
+    )
+    found["trained_thresholds"] = feedback_nlp.train(sample, feedback_nlp.TrainingConfig(cv_folds=0)).model.thresholds_.tolist()
     outputs = {
         "readme_output_sha256": [],
         "explained_output_sha256": ["--explain"],

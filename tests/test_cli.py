@@ -110,3 +110,13 @@ def test_a_setting_out_of_range_is_one_line_and_a_bug_keeps_its_traceback(tmp_pa
     monkeypatch.setattr(feedback_nlp.cli, "train_files", broken)
     with pytest.raises(ValueError, match="a bug in the library"):
         main(train)
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--seed", "-1"], "random_state (the seed) must be a whole number from 0 to 2**32 - 1; got -1"),
+    (["--cv-folds", "100000"], "at least 100000 of each are needed"),
+])
+def test_a_training_setting_the_data_cannot_take_is_one_line(tmp_path, capsys, option, message):
+    assert main(["train", "--data", str(REPO / "data" / "corpus.csv"), "--out", str(tmp_path / "m"), *option]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("feedback-nlp: error: ") and message in err and err.count("\n") == 1

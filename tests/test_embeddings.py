@@ -36,7 +36,7 @@ def without_encoder(monkeypatch):
 
 
 def test_unknown_encoder_is_refused():
-    with pytest.raises(ValueError, match=r"the sentence encoder must be one of \['minilm'\]; got 'bert'"):
+    with pytest.raises(ValueError, match=r"embeddings \(the sentence encoder\) must be one of \['minilm'\]; got 'bert'"):
         CommentModel(embeddings="bert").check_params()
 
 

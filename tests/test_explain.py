@@ -7,8 +7,7 @@ import pytest
 
 from feedback_nlp import load
 from feedback_nlp.explain import Explainer, clauses, theme_sentiments
-from feedback_nlp.features import normalise_text, piece_words, text_pieces
-from feedback_nlp.model import question_kinds
+from feedback_nlp.features import normalise_text, piece_words, question_kinds, text_pieces
 from feedback_nlp.themes import THEME_IDS
 
 from .conftest import DEFAULT_MODEL, REPO

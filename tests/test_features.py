@@ -6,8 +6,16 @@ import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from feedback_nlp.features import WORD_TOKEN, TextFeatures, analyze, char_ngrams, normalise_text, question_kind
-from feedback_nlp.model import question_kinds
+from feedback_nlp.features import (
+    WORD_TOKEN,
+    TextFeatures,
+    analyze,
+    char_ngrams,
+    normalise_text,
+    question_kind,
+    question_kinds,
+)
+from feedback_nlp.model import CommentModel
 
 
 def _crossed(pair):
@@ -36,7 +44,7 @@ def test_the_analyzer_states_what_scikit_learn_counts(small_corpus):
 def test_features_equal_scikit_learns_vectorizers(small_corpus):
     X = np.column_stack([small_corpus["text"].to_numpy(object), question_kinds(small_corpus["question"], len(small_corpus))])
     train, new = X[:600], X[600:]
-    ours = TextFeatures().fit(train)
+    ours = TextFeatures(max_char_features=CommentModel().max_char_features).fit(train)
     options = dict(preprocessor=normalise_text, min_df=2, sublinear_tf=True, dtype=np.float32)
     words = TfidfVectorizer(token_pattern=WORD_TOKEN, ngram_range=(1, 2), **options).fit(train[:, 0])
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), **options).fit(train[:, 0])
@@ -58,7 +66,7 @@ def test_char_ngrams_follow_char_wb():
 
 def test_saved_features_carry_no_cache(small_corpus):
     X = np.column_stack([small_corpus["text"].to_numpy(object), question_kinds(None, len(small_corpus))])
-    features = TextFeatures().fit(X)
+    features = TextFeatures(max_char_features=CommentModel().max_char_features).fit(X)
     before = features.transform(X[:50])
     restored = pickle.loads(pickle.dumps(features))
     assert not {"_piece_words", "_char_columns"} & set(restored.__dict__)

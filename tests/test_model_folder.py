@@ -90,6 +90,8 @@ def test_a_malformed_card_is_one_clear_error(tmp_path, text, problem):
     ("rating_scale", "1-7", "'rating_scale' should be an array"),
     ("ner", 3, "'ner' should be a string or null"),
     ("colour", "blue", r"unknown \['colour'\]"),
+    ("artefact", None, "does not match the sha256"),
+    ("params", {"theme_C": 4.0}, "'params' should hold the model's parameters"),
 ])
 def test_a_card_field_of_the_wrong_shape_is_named(tmp_path, field, value, problem):
     folder = tmp_path / "m"
@@ -173,3 +175,13 @@ def test_names_are_found_by_ner_only_when_the_card_asks(monkeypatch):
     assert asked == []
     read_flags([text], ner="en_core_web_sm")
     assert asked == ["en_core_web_sm"]
+
+
+def test_a_card_missing_a_field_is_refused_not_filled_in_with_todays_values(tmp_path):
+    folder = tmp_path / "m"
+    shutil.copytree(DEFAULT_MODEL, folder)
+    card = json.loads((folder / CARD).read_text())
+    del card["versions"]
+    (folder / CARD).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match=r"missing \['versions'\]"):
+        load(folder)

@@ -417,7 +417,8 @@ def redact(text, *, phone_method: str = "phonenumbers", ner: str | None = None):
     text : str or None
         The comment; a missing value is returned unchanged.
     phone_method : {"phonenumbers", "regex"}, ner : str, optional
-        As in :func:`find_personal_data`.
+        As in :func:`find_personal_data`. Names are found by NER only when ``ner`` names a
+        model: an installed ``en_core_web_*`` is no longer used unasked (before 2026-12-06 it was).
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """The safeguarding flag's rules: what counts as a disclosed risk of harm, and what cancels it.
 
 The rules catch explicit, high-risk statements, precisely: a trained classifier beside them in
-the model (:meth:`feedback_nlp.model.CommentModel.analyse`) carries recall. They are written in the
+the model (:meth:`feedback_nlp.model.CommentModel.predict_scores`) carries recall. They are written in the
 language of :mod:`.rule_language`; spaCy is imported on first use and only ``spacy.blank("en")``
 is needed, so no trained model is downloaded.
 """
