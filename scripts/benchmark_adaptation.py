@@ -33,6 +33,8 @@ def main(argv=None) -> int:
                         help=f"how many times a reviewed comment counts (default {DEFAULT_WEIGHT}, adapt's)")
     parser.add_argument("--thresholds", choices=THRESHOLDS, default=DEFAULT_THRESHOLDS,
                         help=f"rows that tune the thresholds (default {DEFAULT_THRESHOLDS}, adapt's)")
+    parser.add_argument("--no-ceiling", action="store_true",
+                        help="skip the whole-pool ceiling (a quicker look at a change of choosing)")
     args = parser.parse_args(argv)
 
     warnings.simplefilter("ignore", EmptyTextWarning)
@@ -40,7 +42,8 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     results = adaptation(
         corpus, corpus[args.group_column], sizes=args.sizes, seeds=range(args.seeds),
-        test_share=args.test_share, weight=args.weight, thresholds=args.thresholds, progress=True,
+        test_share=args.test_share, weight=args.weight, thresholds=args.thresholds,
+        ceiling=not args.no_ceiling, progress=True,
     )
     print(f"Adaptation on {args.data}, {args.seeds} seeds, test share {args.test_share}, reviewed "
           f"comments weighted {args.weight}, thresholds tuned on {args.thresholds} rows; {date.today()}, {platform.machine()} with {os.cpu_count()} "

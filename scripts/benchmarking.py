@@ -315,6 +315,7 @@ def adaptation(
     weight: int = DEFAULT_WEIGHT,
     thresholds: str = DEFAULT_THRESHOLDS,
     model: CommentModel | None = None,
+    ceiling: bool = True,
     progress: bool = False,
 ) -> list[AdaptationResult]:
     """Measure adaptation to each group (a trust) of a labelled file, as a team would do it.
@@ -325,8 +326,10 @@ def adaptation(
     (``"random"``), labelled by a perfect reviewer (the file's own labels), and learned as
     :func:`feedback_nlp.adapt` learns them (:func:`feedback_nlp.adapting.learn`, with ``weight``
     and ``thresholds``); and the whole pool learned the same way and plainly, as ``train`` would
-    (``"ceiling"`` and ``"ceiling, plain"``). Every arm is scored on the test part. K = 0 is the
-    base model. ``model`` (unfitted) gives the settings, its seed replaced by each seed.
+    (``"ceiling"`` and ``"ceiling, plain"``; ``ceiling=False`` skips them, for a quick look at
+    a change of choosing). Every arm is scored on the test part. K = 0 is the base model.
+    ``model`` (unfitted) gives the settings, its seed replaced by each seed. The random K
+    comments of a seed depend on that seed and K only, so a run with fewer sizes draws the same ones.
     """
     corpus = corpus.reset_index(drop=True)
     groups = np.asarray(groups, dtype=object)
@@ -366,9 +369,11 @@ def adaptation(
                 continue
             reviewed = select(base_model, texts, questions, normalise_ratings(pool["rating"]), k, seed=seed).rows
             scored("review", k, learned(pool.iloc[reviewed]))
-            scored("random", k, learned(pool.iloc[rng.choice(len(pool), k, replace=False)]))
-        scored("ceiling", len(pool), learned(pool))
-        scored("ceiling, plain", len(pool), train(pd.concat([base, pool], ignore_index=True), no_cv, model=seeded))
+            drawn = np.random.default_rng([seed, k]).choice(len(pool), k, replace=False)
+            scored("random", k, learned(pool.iloc[drawn]))
+        if ceiling:
+            scored("ceiling", len(pool), learned(pool))
+            scored("ceiling, plain", len(pool), train(pd.concat([base, pool], ignore_index=True), no_cv, model=seeded))
     return results
 
 
@@ -398,6 +403,7 @@ def format_adaptation(results) -> str:
         for (picked_by, k), arm in rows.groupby(["picked by", "K"], sort=False):
             mean, spread = arm[figures].mean(), arm[figures].std(ddof=0)
             cells = [f"{mean[f]:.3f} ± {spread[f]:.3f}" for f in figures]
-            shares = [f"{mean[f] / ceiling[f]:.0%}" for f in ("theme macro F1", "sentiment macro F1")]
+            shares = ["-" if pd.isna(ceiling[f]) else f"{mean[f] / ceiling[f]:.0%}"
+                      for f in ("theme macro F1", "sentiment macro F1")]
             lines.append(f"| {picked_by} | {k} | " + " | ".join(cells + shares) + " |")
     return "\n".join(lines).lstrip("\n")

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from feedback_nlp import CorpusError, ModelError, TrainingConfig, adapt, read_corpus, train_files
+from feedback_nlp.adapting import DEFAULT_WEIGHT, THRESHOLD_FOLDS
 from feedback_nlp.cli import main
 from feedback_nlp.model_folder import sha256_file
 from feedback_nlp.tables import TableWriter
@@ -84,7 +85,9 @@ def test_card_records_the_base_model_the_sheets_and_the_settings(base_model, ada
     assert record["base_model"] == {"path": base_model.as_posix(), "sha256": base_card["artefact"]["sha256"]}
     assert record["sheets"] == [{"path": sheet.as_posix(), "format": "project", "rows": 50,
                                  "sha256": sha256_file(sheet)}]
-    assert record["settings"] == {"weight": 3, "thresholds": "all", "cv_folds": 2, "seed": 0}
+    assert record["settings"] == {"weight": DEFAULT_WEIGHT, "thresholds": "all", "cv_folds": 2, "seed": 0,
+                                  "threshold_folds": THRESHOLD_FOLDS or base_card["config"]["threshold_folds"]}
+    assert tagger.card.params["threshold_folds"] == record["settings"]["threshold_folds"]
     assert record["before"]["rows"] == record["after"]["rows"] == 50
     assert record["after"]["theme_macro_f1"] >= record["before"]["theme_macro_f1"]
     # The base data and the sheet, as train records its files.

@@ -1,5 +1,16 @@
+import numpy as np
 import pytest
-from benchmarking import NHSReference, ProjectModel, TfidfLogistic, Vader, compare, format_table, synthetic_survey
+from benchmarking import (
+    NHSReference,
+    ProjectModel,
+    TfidfLogistic,
+    Vader,
+    adaptation,
+    compare,
+    format_adaptation,
+    format_table,
+    synthetic_survey,
+)
 
 from feedback_nlp.model import CommentModel
 
@@ -33,3 +44,20 @@ def test_synthetic_survey_is_reproducible(small_corpus):
     assert not first.equals(synthetic_survey(500, small_corpus, seed=2))
     assert list(first.columns) == ["respondent_id", "question", "comment"] and len(first) == 500
     assert first["comment"].nunique() > 400
+
+
+def test_adaptation_draws_the_same_random_comments_whatever_the_other_sizes(small_corpus):
+    groups = np.where(np.arange(len(small_corpus)) % 2, "A", "B")
+
+    def run(sizes):
+        return adaptation(small_corpus, groups, sizes=sizes, seeds=(0,), ceiling=False)
+    alone = {(r.target, r.picked_by): repr(r.scores) for r in run((20,))}
+    among = {(r.target, r.picked_by): repr(r.scores) for r in run((10, 20)) if r.labels == 20}
+    assert alone.keys() == {(g, by) for g in "AB" for by in ("review", "random")}
+    # The same K comments picked either way, so the same figures: a quick run of one size
+    # measures what the whole table would.
+    assert alone == among
+    table = format_adaptation(run((10,)))
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "K" not in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| review", "| random"] * 2
+    assert all(row.endswith("| - | - |") for row in rows)  # no ceiling, no share of it
