@@ -55,7 +55,9 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "hoard* _{0,2} tablets|pills|painkillers|morphine|meds|medication|insulin",
         "how many _{0,3} it would take", "how many _{0,3} would kill", "how many _{0,3} i need|needed",
         "how much _{0,3} would be too much",
-        "goodbye note|notes|letter|letters", "letters|notes for|to _{0,3} my|the kids|children|family|husband|wife",
+        "goodbye note|notes|letter|letters", "letters|notes for|to my kids|children|family|husband|wife",
+        # written out in full so that the prefilter's anchor stays rare ("letters to" is common)
+        "letters|notes for|to each|all|both of my|the kids|children",
         "be seeing me again", "let nature take its course", "walk into the sea",
         "in front of a|the train|bus|lorry|car", "under a|the train|bus|lorry", "off a|the bridge|cliff|roof", "thinking about|of jumping|ending",
         "thought|thoughts about|of jumping|dying|killing|ending", "rope",
