@@ -218,7 +218,7 @@ def tag_file(
                               "file? Tag the export it came from, or rename those columns")
         chunks = iter(reader)
         first = next(chunks, None)  # a look at the values, to find the question column by them
-        question_column, rating_column, found = _context_columns(
+        question_column, rating_column, found = context_columns(
             reader.columns, column, question_column, rating_column, first, tagger
         )
     except BaseException:
@@ -274,7 +274,7 @@ def tag_file(
     )
 
 
-def _context_columns(columns, column, question_column, rating_column, sample, tagger):
+def context_columns(columns, column, question_column, rating_column, sample, tagger):
     """The question and rating columns to use, and what was said of how they were found."""
     sample = sample if sample is not None else pd.DataFrame(columns=columns)
     found = []

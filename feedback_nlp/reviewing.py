@@ -27,13 +27,13 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.preprocessing import normalize
 
-from .batch import CHUNK_ROWS, _context_columns
+from .batch import CHUNK_ROWS, context_columns
 from .corpus import read_corpus
 from .exceptions import ColumnError, InputFileError, RatingError, SettingError
 from .features import normalise_texts, question_kinds
 from .routing import ROUTE_COLUMNS
 from .tables import TableReader, TableWriter, file_kind, find_text_column
-from .tagging import EXPLAIN_COLUMNS, RESULT_COLUMNS, Tagger, _as_text, load
+from .tagging import EXPLAIN_COLUMNS, RESULT_COLUMNS, Tagger, as_text, load
 from .themes import SENTIMENTS, THEME_IDS, THEMES
 
 # Themes few comments carry; their uncertainty counts this many times a common theme's.
@@ -136,7 +136,7 @@ def review(
     columns = [c for c in reader.columns if c not in TAG_COLUMNS]
     frame = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     column = find_text_column(columns, column)
-    question_column, rating_column, found = _context_columns(
+    question_column, rating_column, found = context_columns(
         columns, column, question_column, rating_column, frame.head(CHUNK_ROWS), tagger
     )
     used = (column, question_column, rating_column)
@@ -144,8 +144,8 @@ def review(
     if clashes:
         raise ColumnError(f"{input}: has column(s) {clashes}, which the review sheet needs for its own; "
                           "rename them")
-    texts = _as_text(frame[column])
-    questions = None if question_column is None else _as_text(frame[question_column])
+    texts = as_text(frame[column])
+    questions = None if question_column is None else as_text(frame[question_column])
     ratings = None
     if rating_column is not None:
         try:

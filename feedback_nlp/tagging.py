@@ -140,7 +140,7 @@ def _word_counts(column: pa.Array) -> np.ndarray:
     return pc.fill_null(pc.if_else(empty, 0, counts), 0).to_numpy(zero_copy_only=False)
 
 
-def _as_text(values: pd.Series) -> np.ndarray:
+def as_text(values: pd.Series) -> np.ndarray:
     """A column's cells as strings or missing values; a number in a cell is tagged as its text."""
     return np.array(
         [c if isinstance(c, str) or is_missing(c) else str(c) for c in values.to_numpy(dtype=object)],
@@ -308,9 +308,9 @@ class Tagger:
             raise ColumnError(
                 f"the frame already has result column(s) {clashes}; rename or drop them first"
             )
-        questions = None if question_column is None else _as_text(frame[question_column])
+        questions = None if question_column is None else as_text(frame[question_column])
         ratings = None if rating_column is None else self._checked_ratings(frame[rating_column], frame.index)
-        tagged = self._tag(_as_text(frame[column]), questions, ratings, explain)
+        tagged = self._tag(as_text(frame[column]), questions, ratings, explain)
         decided = tagged.decided
         out = frame.copy()
         out["themes"] = [";".join(decided.theme_ids(i)) for i in range(len(frame))]
