@@ -86,7 +86,7 @@ def test_card_records_the_base_model_the_sheets_and_the_settings(base_model, ada
     assert record["sheets"] == [{"path": sheet.as_posix(), "format": "project", "rows": 50,
                                  "sha256": sha256_file(sheet)}]
     assert record["settings"] == {"weight": DEFAULT_WEIGHT, "thresholds": "all", "cv_folds": 2, "seed": 0,
-                                  "threshold_folds": THRESHOLD_FOLDS or base_card["config"]["threshold_folds"]}
+                                  "threshold_folds": THRESHOLD_FOLDS}
     assert tagger.card.params["threshold_folds"] == record["settings"]["threshold_folds"]
     assert record["before"]["rows"] == record["after"]["rows"] == 50
     assert record["after"]["theme_macro_f1"] >= record["before"]["theme_macro_f1"]
