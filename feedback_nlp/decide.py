@@ -9,6 +9,7 @@ router all read the :class:`Decisions` it returns; nothing decides again downstr
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +71,7 @@ class Decisions:
     safeguarding: list[tuple[str, ...]]
     review_reasons: list[tuple[str, ...]]
 
-    @property
+    @functools.cached_property  # read once per theme by the frame columns and the router
     def shown_scores(self) -> np.ndarray:
         """The theme scores as tables show them (``SCORE_DECIMALS`` decimals)."""
         return self.theme_scores.round(SCORE_DECIMALS)
