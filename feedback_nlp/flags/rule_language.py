@@ -131,33 +131,77 @@ def phrases_of(rule: str) -> list[list[str]]:
     return phrases
 
 
-def _option_regex(option: str) -> str:
-    return re.escape(option[:-1]) + r"\w*" if option.endswith("*") else re.escape(option) + r"\b"
+_GLUED = frozenset({"n't", "nt"})
 
 
-def _anchor(rule: str) -> str | None:
-    """A regex for the most selective part of a rule that every match must contain, or None.
+def _option_regex(option: str, glued: bool = False) -> str:
+    """One option of a rule word as a regex; ``glued`` when the next word may be "n't", which
+    the text writes without a word boundary ("don't" is the tokens "do" and "n't")."""
+    if option.endswith("*"):
+        return re.escape(option[:-1]) + r"\w*"
+    return re.escape(option) + ("" if glued else r"\b")
+
+
+# A negator as the text writes it, for anchors that start with NEG: a word of NEGATORS, "cannot",
+# or a word ending in "n't", or in "nt" after the auxiliaries spaCy splits so ("didnt", "dont").
+_NEG_TEXT = (
+    "(?:" + "|".join(map(re.escape, sorted(NEGATORS, key=len, reverse=True))) + r"|cannot|\w*n['’]t"
+    r"|(?:ai|are|ca|could|dare|did|does|do|had|has|have|is|may|might|must|need|ought|sha|should|was|were|wo|would)?nt)\b"
+)
+
+
+def _anchor(rule: str) -> tuple[list[str], str] | None:
+    """A regex for the most selective part of a rule that every match must contain, or None, as
+    the alternatives of its first word and the regex of the rest.
 
     That part is the longest run of consecutive required words (a phrase such as "left on the
     floor" is far rarer than any of its words), ties going to the run whose shortest option is
-    longest. Negators, wildcards and optional words break a run; "n't" cannot start one, since
-    it is glued to the word before it in the text ("didn't").
+    longest. A negator may start a run and a one-token wildcard (``_``, ``_?``) may sit inside
+    one, so that "NEG _? feel|felt safe" is anchored on "didn't (really) feel safe", not on the
+    common "feel safe". Longer wildcards and optional words break a run; "n't" cannot start one,
+    since it is glued to the word before it in the text ("didn't").
     """
     runs, run = [], []
-    for word in rule.split() + ["_"]:
-        if word == "NEG" or word.startswith("_") or (word.endswith("?") and len(word) > 1):
+    for word in rule.split() + ["_{0}"]:
+        if word == "NEG":
+            runs.append(run)
+            run = [[_NEG_TEXT]]
+        elif word in ("_", "_?") and run:
+            run.append(word)
+        elif word.startswith("_") or (word.endswith("?") and len(word) > 1):
             runs.append(run)
             run = []
         elif not run and word in ("n't|nt", "n't", "nt"):
             continue
         else:
             run.append(word.split("|"))
-    runs = [r for r in runs if r]
+    runs = [r for r in runs for r in [_trimmed(r)] if r]
     if not runs:
         return None
-    best = max(runs, key=lambda r: (len(r), min(len(o.rstrip("*")) for w in r for o in w)))
+    best = max(runs, key=lambda r: (
+        sum(isinstance(w, list) for w in r),
+        min(len(o.rstrip("*")) for w in r if isinstance(w, list) for o in w),
+    ))
+    words = [_word_regexes(word, after) for word, after in zip(best, best[1:] + [None])]
+    return words[0], "".join(r"\W*" + "(?:" + "|".join(w) + ")" for w in words[1:])
+
+
+def _word_regexes(word: str | list[str], after: str | list[str] | None) -> list[str]:
+    """The regex alternatives of one word of an anchor's run, given the word after it."""
+    if word in ("_", "_?"):
+        return [r"\S+\W*" + ("" if word == "_" else "|")]
+    if word == [_NEG_TEXT]:
+        return word
     # Tokens next to each other in the text are separated by spaces or nothing ("did|n't").
-    return r"\W*".join("(?:" + "|".join(map(_option_regex, options)) + ")" for options in best)
+    glued = isinstance(after, list) and not _GLUED.isdisjoint(after)
+    return [_option_regex(o, glued) for o in word]
+
+
+def _trimmed(run: list) -> list:
+    """A run without the wildcards at its end, or empty when only a negator is left."""
+    while run and run[-1] in ("_", "_?"):
+        run = run[:-1]
+    return [] if run == [[_NEG_TEXT]] else run
 
 
 # The most characters of one of the prefilter's parts for Arrow: RE2 keeps a pattern as a
@@ -173,10 +217,14 @@ def _anchor_groups(rules: Iterable[str]) -> dict[str, set[str]]:
         anchor = _anchor(rule)
         if anchor is None:
             continue
-        # Split "(?:scared\b|afraid\b)\W*(?:of\b)" into "scared\b\W*(?:of\b)" and "afraid...".
-        first, rest = anchor[3:].split(")", 1)
-        for option in first.split("|"):
-            groups.setdefault(option[0], set()).add(option[1:] + rest)
+        # "(?:scared\b|afraid\b)\W*(?:of\b)" goes in as "cared\b\W*(?:of\b)" under "s" and
+        # "fraid..." under "a"; one starting with a negator goes in whole, under "".
+        first, rest = anchor
+        for option in first:
+            if option == _NEG_TEXT:
+                groups.setdefault("", set()).add(option + rest)
+            else:
+                groups.setdefault(option[0], set()).add(option[1:] + rest)
     return groups
 
 
