@@ -1,12 +1,15 @@
 """Safeguarding (issue 18): the figures on the two independent sets, the categories and words a
 flag carries, and what the rules read: clause-scoped negation, exact idioms, reassurance."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from feedback_nlp import load
 from feedback_nlp.flags import CATEGORIES, RULES, CommentFlags, is_safeguarding, read_flags, reassures
+from feedback_nlp.flags import safeguarding
 from feedback_nlp.decide import MODEL_CATEGORY, SURE_SAFEGUARDING, decide_safeguarding
 
 from .conftest import DEFAULT_MODEL, REPO
@@ -26,10 +29,10 @@ def default():
     ("name", "recall", "precision"),
     [
         ("safeguarding_eval_v1.csv", 0.993, 0.890),
-        ("safeguarding_eval_v2.csv", 0.970, 0.886),
+        ("safeguarding_eval_v2.csv", 0.981, 0.887),
         ("safeguarding_eval_v3.csv", 0.999, 0.816),
         ("safeguarding_eval_v4.csv", 0.975, 0.809),
-        ("safeguarding_eval_v5.csv", 0.958, 0.814),
+        ("safeguarding_eval_v5.csv", 0.987, 0.819),
     ],
 )
 def test_the_flag_holds_its_figures_on_the_independent_sets(default, name, recall, precision):
@@ -84,10 +87,43 @@ def test_the_head_alone_raises_the_flag_unless_the_comment_reassures_and_the_hea
         ("The booking line would make anyone want to end it all.", False),
         ("The domestic abuse nurse saw everyone in the clinic, which I thought was good practice.", False),
         ("If I say no to him he threatens me.", True),
+        # Round 5: a passive wish as a hope, a place that draws the writer, staff's threat of
+        # punishment, a partner keeping staff from the patient alone, consent not understood.
+        ("Some mornings I hope I won't wake up at all.", True),
+        ("He didn't wake up until the anaesthetic wore off, the nurse said that was normal.", False),
+        ("The railway line by my flat looks more tempting every week.", True),
+        ("The cakes in the cafe looked very tempting.", False),
+        ("The ward sister told my dad she would give him something to cry about.", True),
+        ("Her husband never lets the nurses see her alone.", True),
+        ("The volunteer's hands wandered when he helped me onto the bed.", True),
+        ("I signed a consent form I couldn't read and nobody explained it.", True),
+        ("My son smashed my phone so I could not ring the clinic.", True),
     ],
 )
 def test_what_the_rules_read(text, flagged):
     assert is_safeguarding(text) is flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I didn't really feel safe going home to him.",
+        "I didn’t feel safe with him there.",
+        "We dont feel safe when he is drinking.",
+        "i cannot feel safe in that house",
+        "Never once felt safe at home this year.",
+        "Some nights I pray I just don't wake up.",
+        "Every night I wish I wouldnt wake up.",
+    ],
+)
+def test_the_prefilter_lets_through_every_way_a_negator_is_written(monkeypatch, text):
+    # Rules starting with NEG are anchored on the negator as written ("didn't", "dont",
+    # "cannot"), not on the common words after it: what the matcher reads must pass the filter.
+    found = RULES.assess(text)
+    # read_flags scans a batch with the filter's RE2 parts first.
+    assert found.categories and read_flags([text])[0].safeguarding == found
+    monkeypatch.setattr(safeguarding, "CUES", re.compile(""))
+    assert RULES.assess(text) == found
 
 
 def test_every_category_is_one_the_review_reason_can_name():

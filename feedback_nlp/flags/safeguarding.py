@@ -65,9 +65,12 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "cut|cuts|cutting|burning|scratch*|scald* my arms|arm|wrists|wrist|legs|skin|thighs",
         "cutting|harming again", "started cutting",
         "took|taken|swallowed _{0,2} box|boxes|packet|packets|bottle|handful of paracetamol|pills|tablets|painkillers", "end of it all", "wish|wished|wishing i was|were dead|gone",
+        # a place to die from, said to draw the writer ("the bridge looks inviting some days")
+        "bridge|bridges|railway|tracks|cliff|cliffs|river|canal|motorway|platform _{0,8} inviting|tempting",
     ),
     "domestic_abuse": (
-        "controls _? _? money", "controlling husband|partner|wife|behaviour", "coerc*", "broke my|her|his phone",
+        "controls _? _? money", "controlling husband|partner|wife|behaviour", "coerc*",
+        "broke|breaks|smashed|smashes|smash my|her|his phone|mobile",
         "he still has a key", "keep quiet", "keep him|her quiet", "teach her|him|me a lesson",
         "scared|frightened|terrified|afraid of him|her|them",
         "scared|frightened|terrified|afraid of my|his|her husband|wife|partner|son|daughter|carer|carers|"
@@ -99,7 +102,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "take|took|taking everything off", "locked the door", "chaperone left|refused|went",
         "messag* _{0,4} instagram|facebook|snapchat|whatsapp|tiktok|social media|privately",
         "private message|messages", "meet up", "his|her personal mobile|number", "keep it secret", "keep it a|our secret",
-        "secret games|game", "our little secret",
+        "secret games|game", "our little secret", "hands wander|wanders|wandered|wandering", "wandering hands",
     ),
     "physical_abuse": (
         "abus*", "assault*", "harass*", "violen*",
@@ -131,11 +134,12 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "name calling", "name - calling", "are you stupid", "stop being a baby", "sign saying",
         "punish*", "shouted|shouting|screamed|screaming|yelled|yelling at me|him|her|my|mum|dad",
         "slammed the door", "like a piece of meat", "too much hassle to hoist|move|help|turn|wash|lift",
-        "you 'll wear it", "get me|her|him sectioned",
+        "you 'll wear it", "get me|her|him sectioned", "something to cry|scream|moan|whinge about",
     ),
     "financial_abuse": (
         "takes|took|taking|keeps|kept|keeping|taken my|her|his card|cards|pin|purse|pension|benefits|phone",
         "takes|took|taking|keeps|kept|keeping|taken my|her|his bank card|cards",
+        "uses|used|using my|her|his bank card|cards", "uses|used|using my|her|his card|cards|pin _{0,3} for everything|himself|herself",
         "steal*|stole|stolen", "theft",
         "card and pin",
         "taking|taken|took|takes money|cash|savings out|from", "taking|taken|took|takes|stole £ _ from|off|out", "money out of her|his|my account",
@@ -200,13 +204,24 @@ NEGATED_RULES: dict[str, tuple[str, ...]] = {
         "NEG _? helped|help|helping him|her|dad|mum eat|feed|drink|wash|once|to",
         "NEG been changed|washed|turned|checked in|for _{0,2} days|weeks",
     ),
-    "domestic_abuse": ("NEG _? feel|felt safe", "NEG _{0,4} with him|her there|watching|sat|sitting|listening"),
+    "domestic_abuse": (
+        "NEG _? feel|felt safe", "NEG _{0,4} with him|her there|watching|sat|sitting|listening",
+        # a partner who keeps staff from seeing the patient on their own (Home Office: isolation)
+        "NEG _{0,5} speak|speaks|talk|talks to|with her|him alone|separately|privately",
+        "NEG _{0,5} see|sees|seeing her|him alone|separately|privately",
+    ),
     "self_harm": (
         "NEG want|wanting to wake up", "NEG to wake up", "never wake up", "NEG be needing them|it|these",
         "NEG doing|do this anymore", "NEG doing|do this any more", "NEG go on anymore", "NEG go on like this",
+        # the passive wish of C-SSRS item 1, in the words of a prayer or a hope
+        "pray|prays|praying|hope|hoping|wish|wishing _{0,3} do|does|did|would|will|wo|could n't|nt|not wake up", "go|goes|went to sleep and NEG wake up",
     ),
     "sexual_harm": ("NEG to tell anyone|anybody|mum|dad|your|my|his|her",),
-    "discrimination": ("NEG given|provided|offered|booked|get|got an interpreter",),
+    "discrimination": (
+        "NEG given|provided|offered|booked|get|got an interpreter",
+        # consent given without understanding: no valid consent (Mental Capacity Act 2005, s.3)
+        "consent form|forms i|we|she|he did|could|do n't|nt|not understand|understood|read",
+    ),
 }
 # Figures of speech and expected effects of treatment with a harm word in them: they cancel a
 # harm match they overlap ("I'd kill for a coffee", "I bruise easily on warfarin").
