@@ -126,9 +126,8 @@ def adapt(
     settings = _adapting(base.card.build_model())
     base_corpus, base_sources = _base_training_data(base.card, model_dir)
     # The comments the base model's safeguarding head also learnt from, when it had any.
-    examples_entry = base.card.safeguarding_data
-    examples = None if not examples_entry else read_safeguarding_examples(
-        _find_training_file(examples_entry, model_dir)
+    examples = None if not base.card.safeguarding_data else read_safeguarding_examples(
+        [_find_training_file(entry, model_dir) for entry in base.card.safeguarding_data]
     )
     sheets, sheet_sources = _read_sheets(data)
     if cv_folds and len(sheets) < 2 * cv_folds:

@@ -300,9 +300,9 @@ def _add_train(commands) -> None:
         "--overwrite", action="store_true", help="replace an existing model folder at --out"
     )
     train.add_argument(
-        "--safeguarding-data",
-        help="CSV of comments labelled for safeguarding only (text, safeguarding 0/1) that the "
-        "model's safeguarding head also learns from",
+        "--safeguarding-data", action="append", default=[], metavar="CSV",
+        help="CSV of comments labelled for safeguarding only (text, and safeguarding or label 0/1) "
+        "that the model's safeguarding head also learns from; repeat for more files",
     )
     seed = MODEL_DEFAULTS["random_state"]
     train.add_argument("--seed", type=int, default=seed, help=f"random seed (default {seed})")

@@ -8,6 +8,7 @@ spreadsheet user counts data rows, and every error names the file, row and colum
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 
@@ -100,38 +101,48 @@ def read_corpus(path: str | PathLike, format: str = "auto", *, keep=()) -> pd.Da
     return table
 
 
-def read_safeguarding_examples(path: str | PathLike) -> pd.DataFrame:
+def read_safeguarding_examples(paths: str | PathLike | Sequence[str | PathLike]) -> pd.DataFrame:
     """Read comments labelled for safeguarding only, for the model's safeguarding head.
 
     Parameters
     ----------
-    path : str or path-like
-        A CSV with columns ``text`` and ``safeguarding`` (``1`` escalate, ``0`` not); other
-        columns (such as ``category``) are kept and not used.
+    paths : str or path-like, or a sequence of them
+        CSVs with a ``text`` column and a label column, ``safeguarding`` or ``label`` (the name
+        the evaluation sets in ``data/eval`` use): ``1`` escalate, ``0`` not. Other columns
+        (such as ``category``) are kept and not used.
 
     Returns
     -------
     pandas.DataFrame
-        Every row, in file order: ``text`` (str) and ``safeguarding`` (bool), the rest as read.
-        ``attrs`` holds the ``source`` path.
+        Every row, file after file, in file order: ``text`` (str) and ``safeguarding`` (bool), the
+        rest as read. ``attrs["sources"]`` lists each file's ``path`` and ``rows``.
 
     Raises
     ------
     CorpusError
-        The file cannot be read, lacks a column, or a label is not 0 or 1 (naming row and column).
+        A file cannot be read, lacks a column, has both label columns, or a label is not 0 or 1
+        (naming row and column).
     """
+    paths = [paths] if isinstance(paths, (str, PathLike)) else list(paths)
+    tables = [_read_safeguarding_file(path) for path in paths]
+    table = pd.concat(tables, ignore_index=True)
+    table.attrs["sources"] = [{"path": Path(p).as_posix(), "rows": len(t)} for p, t in zip(paths, tables)]
+    return table
+
+
+def _read_safeguarding_file(path) -> pd.DataFrame:
     raw = _read_csv(path)
-    missing = [c for c in ("text", "safeguarding") if c not in raw.columns]
-    if missing:
-        raise CorpusError(path, f"expected columns ['text', 'safeguarding']; found {list(raw.columns)}")
-    bad = ~raw["safeguarding"].str.strip().isin(["0", "1"])
+    labels = [c for c in ("safeguarding", "label") if c in raw.columns]
+    if "text" not in raw.columns or len(labels) != 1:
+        raise CorpusError(
+            path, f"expected a 'text' column and one label column, 'safeguarding' or 'label'; found {list(raw.columns)}"
+        )
+    [label] = labels
+    bad = ~raw[label].str.strip().isin(["0", "1"])
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        value = raw["safeguarding"].iloc[row]
-        raise CorpusError(path, f"{value!r} is not 0 or 1", row=row + 2, column="safeguarding")
-    table = raw.assign(safeguarding=raw["safeguarding"].str.strip() == "1")
-    table.attrs.update(source=str(path))
-    return table
+        raise CorpusError(path, f"{raw[label].iloc[row]!r} is not 0 or 1", row=row + 2, column=label)
+    return raw.drop(columns=label).assign(safeguarding=raw[label].str.strip() == "1")
 
 
 def _read_table(path) -> pd.DataFrame:

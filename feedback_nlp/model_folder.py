@@ -44,8 +44,9 @@ ARTEFACT = "model.skops"
 CARD = "model.json"
 # Bumped when the artefact's or the card's layout changes, so that an old folder is refused,
 # not misread. 5: skops instead of a joblib pickle. 6: the card records the model's own
-# settings (``params``) and the NER model of the personal-data flag (``ner``).
-FORMAT_VERSION = 6
+# settings (``params``) and the NER model of the personal-data flag (``ner``). 7: the card lists
+# every file of safeguarding examples, and the safeguarding head reads no question features.
+FORMAT_VERSION = 7
 # This library's own classes in a model file; skops trusts scikit-learn's and numpy's itself.
 TRUSTED_TYPES = (
     "feedback_nlp.model.CommentModel",
@@ -79,8 +80,8 @@ class ModelCard:
         The survey ratings the model knows; any other is refused when tagging.
     training_data : tuple of dict
         Each labelled file trained on: ``path``, ``format``, ``rows``, ``sha256``.
-    safeguarding_data : dict or None
-        The file of safeguarding-only examples the head learnt from (``path``, ``rows``, ``sha256``).
+    safeguarding_data : tuple of dict
+        Each file of safeguarding-only examples the head learnt from (``path``, ``rows``, ``sha256``).
     training_rows : dict
         Counts of the rows trained on, per theme and label.
     embeddings : dict or None
@@ -105,7 +106,7 @@ class ModelCard:
     safeguarding_threshold: float | None
     rating_scale: tuple[str, ...]
     training_data: tuple[dict, ...] = ()
-    safeguarding_data: dict | None = None
+    safeguarding_data: tuple[dict, ...] = ()
     training_rows: dict = field(default_factory=dict)
     embeddings: dict | None = None
     ner: str | None = None
@@ -169,7 +170,7 @@ def _plain(value):
 _JSON_KINDS = {
     "params": dict, "thresholds": dict, "rating_scale": list, "training_data": list,
     "training_rows": dict, "labels": dict, "versions": dict, "format_version": int, "created": str,
-    "safeguarding_data": (dict, type(None)), "embeddings": (dict, type(None)), "ner": (str, type(None)),
+    "safeguarding_data": list, "embeddings": (dict, type(None)), "ner": (str, type(None)),
     "cv_metrics": (dict, type(None)), "adaptation": (dict, type(None)), "artefact": (dict, type(None)),
     "safeguarding_threshold": (float, int, type(None)), "fit_seconds": (float, int, type(None)),
 }

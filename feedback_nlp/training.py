@@ -279,9 +279,9 @@ def train(
     card = ModelCard(
         params=model.get_params(),
         training_data=tuple(sources),
-        safeguarding_data=None
+        safeguarding_data=()
         if safeguarding_examples is None
-        else _source(safeguarding_examples.attrs["source"], safeguarding_examples),
+        else tuple({**s, "sha256": sha256_file(s["path"])} for s in safeguarding_examples.attrs["sources"]),
         training_rows={
             "total": len(corpus),
             "used": len(usable),
@@ -320,15 +320,16 @@ def train_files(
     ner: str | None = None,
     progress: bool = False,
     overwrite: bool = False,
-    safeguarding_data: str | PathLike | None = None,
+    safeguarding_data: str | PathLike | Sequence[str | PathLike] = (),
 ) -> Tagger:
     """Read labelled files, train on all of them together, and save the model folder ``out``.
 
     Each file's path, format, row count and sha256 go into the model card, so that a model can
     be traced to (and checked against) the exact data it was trained on. ``out`` is checked
     before any training: an existing non-empty folder is replaced only with ``overwrite``.
-    ``safeguarding_data``, a CSV of comments labelled for safeguarding only (``text``,
-    ``safeguarding``), is also learnt by the safeguarding head and recorded in the card.
+    ``safeguarding_data``, CSVs of comments labelled for safeguarding only (see
+    :func:`read_safeguarding_examples`), are also learnt by the safeguarding head and recorded
+    in the card.
     ``config``, ``model`` and ``ner`` are those of :func:`train`.
 
     Returns
@@ -351,7 +352,7 @@ def train_files(
         {"path": Path(path).as_posix(), "format": table.attrs["format"], **_source(path, table)}
         for path, table in zip(paths, tables)
     ]
-    examples = None if safeguarding_data is None else read_safeguarding_examples(safeguarding_data)
+    examples = read_safeguarding_examples(safeguarding_data) if safeguarding_data else None
     tagger = train(
         pd.concat(tables, ignore_index=True), config, model=model, ner=ner, sources=sources, progress=progress,
         safeguarding_examples=examples,

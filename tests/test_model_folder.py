@@ -76,7 +76,7 @@ def test_the_artefact_must_be_a_file_in_the_folder(tmp_path, name):
 
 @pytest.mark.parametrize("text,problem", [("[]", "expected a JSON object"), ("{", "not valid UTF-8 JSON"),
                                           ('{"versions": {}}', "model format None, this library reads"),
-                                          ('{"format_version": 6}', r"not a model card of this library \(missing \['params'")])
+                                          ('{"format_version": 7}', r"not a model card of this library \(missing \['params'")])
 def test_a_malformed_card_is_one_clear_error(tmp_path, text, problem):
     folder = tmp_path / "m"
     shutil.copytree(DEFAULT_MODEL, folder)
@@ -185,3 +185,4 @@ def test_a_card_missing_a_field_is_refused_not_filled_in_with_todays_values(tmp_
     (folder / CARD).write_text(json.dumps(card))
     with pytest.raises(ModelError, match=r"missing \['versions'\]"):
         load(folder)
+

@@ -22,17 +22,18 @@ def default():
     return load(DEFAULT_MODEL)
 
 
-# Floors at the figures measured when the change landed, less 0.001 (see docs/safeguarding.md):
-# each set was written by an independent writer; v1 to v4 were tuned on in turn, v5 was written
-# while the last round was tuned and measured once, after it.
+# Floors at the figures measured when the change landed, less 0.001 (see docs/safeguarding.md).
+# Each set was written by an independent writer. v1 to v5 were tuned on in turn and the
+# safeguarding head now learns them too, so theirs are figures on training data, held as
+# regressions; v6 was measured once after round 5, v7 once after round 6, the head's.
 @pytest.mark.parametrize(
     ("name", "recall", "precision"),
     [
-        ("safeguarding_eval_v1.csv", 0.993, 0.890),
-        ("safeguarding_eval_v2.csv", 0.981, 0.887),
-        ("safeguarding_eval_v3.csv", 0.999, 0.816),
-        ("safeguarding_eval_v4.csv", 0.975, 0.809),
-        ("safeguarding_eval_v5.csv", 0.987, 0.819),
+        ("safeguarding_eval_v1.csv", 0.999, 0.988),
+        ("safeguarding_eval_v2.csv", 0.999, 0.965),
+        ("safeguarding_eval_v3.csv", 0.999, 0.918),
+        ("safeguarding_eval_v4.csv", 0.999, 0.866),
+        ("safeguarding_eval_v5.csv", 0.999, 0.889),
     ],
 )
 def test_the_flag_holds_its_figures_on_the_independent_sets(default, name, recall, precision):
@@ -50,6 +51,15 @@ def test_a_flag_names_its_category_and_with_explain_the_words_that_raised_it(def
     frame = default.tag_frame(pd.DataFrame({"comment": ["I keep cutting my arms since the diagnosis."]}), "comment", explain=True)
     assert frame.loc[0, "review_reasons"].startswith("safeguarding:self_harm")
     assert "safeguarding: cutting my arms" in frame.loc[0, "evidence"]
+
+
+def test_the_head_reads_what_was_said_not_what_was_asked(default):
+    # Its examples come without a question: with the question's features it learnt that a
+    # comment without one is likely an example, half of them flagged ("Don't know" scored 0.70).
+    texts = ["Don't know", "He hits me when he has been drinking", "The parking was awful"]
+    asked = default.model.predict_scores(texts, ["What could we do better?"] * 3).safeguarding
+    np.testing.assert_allclose(default.model.predict_scores(texts).safeguarding, asked)
+    assert "safeguarding" not in default.tag("Don't know").flags
 
 
 def test_the_head_alone_raises_the_flag_unless_the_comment_reassures_and_the_head_is_unsure():
@@ -157,7 +167,7 @@ def test_the_head_learns_from_examples_labelled_for_safeguarding_only(tmp_path, 
     # Themes and sentiment never see the examples; the head does, and the card names the file.
     probe = ["Waited four hours for my appointment", "The nurses were kind"]
     np.testing.assert_array_equal(without.model.predict_scores(probe).themes, with_examples.model.predict_scores(probe).themes)
-    assert with_examples.card.safeguarding_data["rows"] == 60
+    assert [s["rows"] for s in with_examples.card.safeguarding_data] == [60]
     assert with_examples.card.training_rows["safeguarding_examples"] == {"flagged": 30, "not_flagged": 30}
     assert with_examples.model.safeguarding_ is not None
 
