@@ -124,6 +124,8 @@ def read_safeguarding_examples(paths: str | PathLike | Sequence[str | PathLike])
         (naming row and column).
     """
     paths = [paths] if isinstance(paths, (str, PathLike)) else list(paths)
+    if not paths or len({Path(p).resolve() for p in paths}) < len(paths):
+        raise SettingError("paths", "one or more files, each once", [str(p) for p in paths])
     tables = [_read_safeguarding_file(path) for path in paths]
     table = pd.concat(tables, ignore_index=True)
     table.attrs["sources"] = [{"path": Path(p).as_posix(), "rows": len(t)} for p, t in zip(paths, tables)]

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .embeddings import SentenceEmbeddings, check_encoder
 from .exceptions import SettingError
-from .features import QUESTION_KINDS, TextFeatures, question_kinds
+from .features import BLOCKS, QUESTION_KINDS, TextFeatures, question_kinds
 from .ratings import rating_features, scale_of
 from .themes import EMPTY_SENTIMENT, SENTIMENTS, THEME_IDS
 
@@ -29,8 +29,8 @@ RATING_FEATURES = ("plain", "crossed", "none")
 # threshold keeps this share of the flagged comments of held-out training folds: a missed risk
 # costs far more than a comment a person reads and clears. 0.95 rather than 0.9 since the head
 # also learns the independent evaluation sets: each set held out in turn, recall rose from
-# 0.966 to 0.986 on average and precision stayed at 0.83 or more; 0.97 doubled the flags on
-# real QDC comments (31 to 60 of 4,663) for 0.004 more recall (docs/safeguarding.md, round 6).
+# 0.966 to 0.986 on average and precision stayed at 0.83 or more; 0.97 took the flags on real
+# QDC comments from 40 to 60 of 4,663 for 0.003 more recall (docs/safeguarding.md, round 6).
 MIN_SAFEGUARDING = 20
 SAFEGUARDING_RECALL = 0.95
 
@@ -224,9 +224,10 @@ class CommentModel(BaseEstimator):
         return X[:, :start] if end == X.shape[1] else sp.hstack([X[:, :start], X[:, end:]], format="csr")
 
     def _question_columns(self) -> tuple[int, int]:
-        vocabularies = self.features_.vocabularies_
-        start = len(vocabularies["words"]) + len(vocabularies["chars"])
-        return start, start + len(vocabularies["question"])
+        """Where the question block's columns start and end in the model's features."""
+        sizes = [len(self.features_.vocabularies_[block]) for block in BLOCKS]
+        start = sum(sizes[: BLOCKS.index("question")])
+        return start, start + sizes[BLOCKS.index("question")]
 
     def safeguarding_weights(self) -> np.ndarray:
         """The safeguarding head's weights over the columns the theme heads read, 0 on the

@@ -239,8 +239,8 @@ def train(
         Show progress on stderr.
     safeguarding_examples : pandas.DataFrame, optional
         Comments labelled for safeguarding only, from :func:`read_safeguarding_examples`, that
-        the safeguarding head learns from too (see :meth:`CommentModel.fit`); its ``attrs``
-        source is recorded in the model card.
+        the safeguarding head learns from too (see :meth:`CommentModel.fit`); the files its
+        ``attrs["sources"]`` names are recorded in the model card.
 
     Returns
     -------
@@ -253,11 +253,18 @@ def train(
     CorpusError
         A theme has too few comments with or without it, or sentiment has one class.
     SettingError
-        A setting of ``model`` is out of its range.
+        A setting of ``model`` is out of its range, or ``safeguarding_examples`` does not name
+        its files.
     ModelError
         ``ner`` or the model's sentence encoder is not installed.
     """
     model = (CommentModel() if model is None else model).check_params()
+    if safeguarding_examples is not None and "sources" not in safeguarding_examples.attrs:
+        # The card must say what the head learnt from; pandas drops attrs on concat.
+        raise SettingError(
+            "safeguarding_examples", "a table from read_safeguarding_examples, whose attrs name its files",
+            "a table without attrs['sources']",
+        )
     corpus = corpus.reset_index(drop=True)
     weights = _weights(corpus, weights)
     # Every theme needs a comment with it and one without in each fold of either kind.

@@ -199,7 +199,7 @@ def test_find_personal_data_rejects_an_unknown_phone_method():
 
 def test_score_flags_names_the_missing_column(write_csv):
     bad = write_csv("comment,label\nhello,0\n")
-    with pytest.raises(ValueError, match=r"expected columns \['text', 'safeguarding'\]"):
+    with pytest.raises(ValueError, match=r"expected a 'text' column and one label column, 'safeguarding' or 'label'; found \['comment', 'label'\]"):
         score_flags(bad, PERSONAL_CSV)
 
 

@@ -185,4 +185,3 @@ def test_a_card_missing_a_field_is_refused_not_filled_in_with_todays_values(tmp_
     (folder / CARD).write_text(json.dumps(card))
     with pytest.raises(ModelError, match=r"missing \['versions'\]"):
         load(folder)
-

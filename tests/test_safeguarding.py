@@ -1,8 +1,6 @@
 """Safeguarding (issue 18): the figures on the two independent sets, the categories and words a
 flag carries, and what the rules read: clause-scoped negation, exact idioms, reassurance."""
 
-import re
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -123,19 +121,20 @@ def test_what_the_rules_read(text, flagged):
         "I didn’t feel safe with him there.",
         "We dont feel safe when he is drinking.",
         "i cannot feel safe in that house",
+        "I wouldntve felt safe going home to him",
         "Never once felt safe at home this year.",
         "Some nights I pray I just don't wake up.",
-        "Every night I wish I wouldnt wake up.",
+        "Every night I wish I wouldn’t wake up.",
+        "I signed a consent form I couldn’t read",
+        "He took £ 200 from her purse",
     ],
 )
-def test_the_prefilter_lets_through_every_way_a_negator_is_written(monkeypatch, text):
-    # Rules starting with NEG are anchored on the negator as written ("didn't", "dont",
-    # "cannot"), not on the common words after it: what the matcher reads must pass the filter.
-    found = RULES.assess(text)
-    # read_flags scans a batch with the filter's RE2 parts first.
-    assert found.categories and read_flags([text])[0].safeguarding == found
-    monkeypatch.setattr(safeguarding, "CUES", re.compile(""))
-    assert RULES.assess(text) == found
+def test_the_prefilter_lets_through_every_way_a_negator_or_apostrophe_is_written(text):
+    # Anchors keep a rule's negator as written ("didn't", "dont", "cannot", "wouldntve"), and an
+    # apostrophe either way: what the rules read must pass both filters, Python's and Arrow's.
+    assert RULES.assess(text).categories
+    assert safeguarding.CUES.search(text.lower())
+    assert read_flags([text])[0].safeguarding == RULES.assess(text)
 
 
 def test_every_category_is_one_the_review_reason_can_name():
@@ -156,7 +155,7 @@ def test_every_category_is_one_the_review_reason_can_name():
 def test_the_head_learns_from_examples_labelled_for_safeguarding_only(tmp_path, small_corpus):
     from feedback_nlp import TrainingConfig, train
     from feedback_nlp.corpus import read_safeguarding_examples
-    from feedback_nlp.exceptions import CorpusError
+    from feedback_nlp.exceptions import CorpusError, SettingError
 
     path = tmp_path / "examples.csv"
     disclosures = [f"he {verb} me again last night and I am scared to go home" for verb in ("hit", "kicked", "choked")]
@@ -172,6 +171,12 @@ def test_the_head_learns_from_examples_labelled_for_safeguarding_only(tmp_path, 
     assert [s["rows"] for s in with_examples.card.safeguarding_data] == [60]
     assert with_examples.card.training_rows["safeguarding_examples"] == {"flagged": 30, "not_flagged": 30}
     assert with_examples.model.safeguarding_ is not None
+
+    # The card must name the files: a table that lost its attrs (pandas.concat drops them) is refused.
+    with pytest.raises(SettingError, match="safeguarding_examples"):
+        train(small_corpus, config, safeguarding_examples=pd.DataFrame(examples))
+    with pytest.raises(SettingError, match="each once"):
+        read_safeguarding_examples([path, path])
 
     pd.DataFrame({"text": ["a", "b"], "safeguarding": ["1", "yes"]}).to_csv(path, index=False)
     with pytest.raises(CorpusError, match=r"row 3, column 'safeguarding': 'yes' is not 0 or 1"):

@@ -19,6 +19,8 @@ import numpy as np
 
 NEGATORS = frozenset({"not", "never", "no", "nobody", "noone", "nothing", "nowhere", "neither", "nor",
                       "without", "no-one"})
+# The second half of a contraction, glued to the word before it in the text ("did|n't").
+_GLUED = frozenset({"n't", "nt"})
 
 
 def stems_of(rules: Iterable[str]) -> frozenset[str]:
@@ -45,9 +47,11 @@ def _spec_tokens(word: str, stems: frozenset[str]) -> list[dict]:
         tokens = [{"NORM": {"IN": sorted(NEGATORS)}}]
     else:
         options = word.split("|")
-        words = [o for o in options if not o.endswith("*")]
+        words = [o for o in options if not o.endswith("*") and o not in _GLUED]
         # A token starting with a longer stem is marked with that one: accept those too.
         marked = sorted({m for o in options if o.endswith("*") for m in stems if m.startswith(o[:-1])})
+        # "n't" as any apostrophe writes it, and "nt", have the NORM "not" (see stem_norm).
+        marked += ["not"] * (not _GLUED.isdisjoint(options))
         tokens = ([{"LOWER": {"IN": words}}] if words else []) + (
             [{"NORM": {"IN": marked}}] if marked else []
         )
@@ -131,22 +135,25 @@ def phrases_of(rule: str) -> list[list[str]]:
     return phrases
 
 
-_GLUED = frozenset({"n't", "nt"})
-
-
 def _option_regex(option: str, glued: bool = False) -> str:
-    """One option of a rule word as a regex; ``glued`` when the next word may be "n't", which
-    the text writes without a word boundary ("don't" is the tokens "do" and "n't")."""
+    """One option of a rule word as a regex, an apostrophe in it written either way; ``glued``
+    when the next word may be "n't", which the text writes without a word boundary ("don't" is
+    the tokens "do" and "n't"). A word boundary after an option ending in "£" would need a
+    letter after it: there is none."""
     if option.endswith("*"):
-        return re.escape(option[:-1]) + r"\w*"
-    return re.escape(option) + ("" if glued else r"\b")
+        return re.escape(option[:-1]).replace("'", "['’]") + r"\w*"
+    bounded = not glued and (option[-1].isalnum() or option[-1] == "_")
+    return re.escape(option).replace("'", "['’]") + (r"\b" if bounded else "")
 
 
-# A negator as the text writes it, for anchors that start with NEG: a word of NEGATORS, "cannot",
-# or a word ending in "n't", or in "nt" after the auxiliaries spaCy splits so ("didnt", "dont").
+# A negator as the text writes it, for anchors that start with NEG: a word of NEGATORS,
+# "cannot", or "n't" or "nt" alone or after a word spaCy splits it from ("didn't", "dont"), with
+# the "'ve" it splits off too ("wouldn't've", "wouldntve"). The words are spaCy's own list: a
+# pattern such as "\w*n't" instead cost Python's regex a scan of every word.
 _NEG_TEXT = (
-    "(?:" + "|".join(map(re.escape, sorted(NEGATORS, key=len, reverse=True))) + r"|cannot|\w*n['’]t"
-    r"|(?:ai|are|ca|could|dare|did|does|do|had|has|have|is|may|might|must|need|ought|sha|should|was|were|wo|would)?nt)\b"
+    "(?:(?:" + "|".join(map(re.escape, sorted(NEGATORS, key=len, reverse=True))) + "|cannot"
+    r"|(?:ai|are|ca|could|dare|did|does|do|had|has|have|is|may|might|must|need|ought|sha|should|was|were|wo|would)?"
+    r"n['’]?t)(?:['’]?ve)?\b)"
 )
 
 
@@ -164,7 +171,8 @@ def _anchor(rule: str) -> tuple[list[str], str] | None:
     runs, run = [], []
     for word in rule.split() + ["_{0}"]:
         if word == "NEG":
-            runs.append(run)
+            # The word before may be glued to it ("could|n't"): a marker says so (_word_regexes).
+            runs.append(run + ["NEG"])
             run = [[_NEG_TEXT]]
         elif word in ("_", "_?") and run:
             run.append(word)
@@ -182,26 +190,32 @@ def _anchor(rule: str) -> tuple[list[str], str] | None:
         sum(isinstance(w, list) for w in r),
         min(len(o.rstrip("*")) for w in r if isinstance(w, list) for o in w),
     ))
-    words = [_word_regexes(word, after) for word, after in zip(best, best[1:] + [None])]
+    words = [_word_regexes(word, after) for word, after in zip(best, best[1:] + [None]) if word != "NEG"]
     return words[0], "".join(r"\W*" + "(?:" + "|".join(w) + ")" for w in words[1:])
 
 
 def _word_regexes(word: str | list[str], after: str | list[str] | None) -> list[str]:
-    """The regex alternatives of one word of an anchor's run, given the word after it."""
+    """The regex alternatives of one word of an anchor's run, given what comes after it (a
+    word, a wildcard, "NEG" for a negator ending the run, or None)."""
     if word in ("_", "_?"):
         return [r"\S+\W*" + ("" if word == "_" else "|")]
     if word == [_NEG_TEXT]:
         return word
     # Tokens next to each other in the text are separated by spaces or nothing ("did|n't").
-    glued = isinstance(after, list) and not _GLUED.isdisjoint(after)
+    glued = after == "NEG" or (isinstance(after, list) and not _GLUED.isdisjoint(after))
     return [_option_regex(o, glued) for o in word]
 
 
 def _trimmed(run: list) -> list:
-    """A run without the wildcards at its end, or empty when only a negator is left."""
+    """A run without the wildcards at its end (nor the marker of a negator after them), or
+    empty when no word or only a negator is left."""
+    before_negator = bool(run) and run[-1] == "NEG"
+    run = run[:-1] if before_negator else run
     while run and run[-1] in ("_", "_?"):
-        run = run[:-1]
-    return [] if run == [[_NEG_TEXT]] else run
+        run, before_negator = run[:-1], False
+    if not run or run == [[_NEG_TEXT]]:
+        return []
+    return run + ["NEG"] if before_negator else run
 
 
 # The most characters of one of the prefilter's parts for Arrow: RE2 keeps a pattern as a
@@ -218,18 +232,19 @@ def _anchor_groups(rules: Iterable[str]) -> dict[str, set[str]]:
         if anchor is None:
             continue
         # "(?:scared\b|afraid\b)\W*(?:of\b)" goes in as "cared\b\W*(?:of\b)" under "s" and
-        # "fraid..." under "a"; one starting with a negator goes in whole, under "".
+        # "fraid..." under "a"; one starting with a negator, its rest under the negator's regex.
         first, rest = anchor
         for option in first:
             if option == _NEG_TEXT:
-                groups.setdefault("", set()).add(option + rest)
+                groups.setdefault(_NEG_TEXT, set()).add(rest)
             else:
                 groups.setdefault(option[0], set()).add(option[1:] + rest)
     return groups
 
 
 def _alternation(groups: dict[str, set[str]]) -> str:
-    return r"\b(?:" + "|".join(f"{re.escape(c)}(?:{'|'.join(sorted(v))})" for c, v in sorted(groups.items())) + ")"
+    heads = {c: c if c == _NEG_TEXT else re.escape(c) for c in groups}
+    return r"\b(?:" + "|".join(f"{heads[c]}(?:{'|'.join(sorted(v))})" for c, v in sorted(groups.items())) + ")"
 
 
 def prefilter(rules: Iterable[str]) -> re.Pattern:
