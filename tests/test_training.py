@@ -14,6 +14,23 @@ def test_same_data_and_seed_give_the_same_model(small_corpus, tagger):
     assert again.tag_many(texts) == tagger.tag_many(texts)
 
 
+def test_theme_heads_reach_the_primal_solvers_optimum(small_corpus, tagger):
+    # The heads use liblinear's dual solver for speed; the problem is the primal's, so the
+    # scores must be those the primal solver gives, within its tolerance.
+    from sklearn.linear_model import LogisticRegression
+
+    from feedback_nlp.features import question_kinds
+
+    model = tagger.model
+    texts = small_corpus["text"].to_numpy(dtype=object)
+    X = model.features_.transform(np.column_stack([texts, question_kinds(small_corpus["question"], len(texts))]))
+    for j, theme in enumerate(THEME_IDS):
+        primal = LogisticRegression(C=model.theme_C, class_weight="balanced", solver="liblinear",
+                                    random_state=model.random_state).fit(X, small_corpus[theme])
+        dual = model.themes_.estimators_[j].predict_proba(X)[:, 1]
+        assert np.abs(dual - primal.predict_proba(X)[:, 1]).max() < 1e-3, theme
+
+
 def test_thresholds_are_tuned_not_fixed(tagger):
     assert len(set(tagger.thresholds.values())) > 1
     assert all(0 < t < 1 for t in tagger.thresholds.values())
