@@ -155,9 +155,11 @@ def decide_safeguarding(texts, read: list[CommentFlags], head: np.ndarray, thres
     # Only where the head says yes can the rules' reading change.
     for i in np.flatnonzero(head >= threshold):
         found = read[i]
+        if categories[i]:  # a rule stands: the head adds nothing, and reading reassurance costs a parse
+            continue
         # A rule cancelled in the batch's reading already says the comment reassures.
         vetoed = head[i] < SURE_SAFEGUARDING and (found.safeguarding.cancelled or reassures(texts[i]))
-        if not categories[i] and not vetoed:
+        if not vetoed:
             categories[i] = (MODEL_CATEGORY,)
             flags[i] = tuple(f for f in FLAGS if f == "safeguarding" or f in found.flags)
     return flags, categories

@@ -86,10 +86,10 @@ class Explainer:
     def __init__(self, model, size: int = EVIDENCE_SIZE):
         self.model, self.size = model, size
         heads = [e.coef_.ravel() for e in model.themes_.estimators_]
-        # The safeguarding head reads the same features, all but the question's, so its words are
-        # found the same way.
+        # The safeguarding head reads the same features (its question weights are 0), so its
+        # words are found the same way.
         if model.safeguarding_ is not None:
-            heads.append(model.safeguarding_weights())
+            heads.append(model.safeguarding_.coef_.ravel())
         self.heads = THEME_IDS + ("safeguarding",) * (model.safeguarding_ is not None)
         self.weights = np.vstack(heads)
         names = model.features_.get_feature_names_out()

@@ -210,24 +210,21 @@ class CommentModel(BaseEstimator):
         return self
 
     def _without_question(self, X) -> sp.csr_matrix:
-        """``X`` without its question block, for the safeguarding head: its examples come with no
-        question, so the question's features would tell the head which rows are examples, the
-        half of them flagged (a "Don't know" tagged without its question scored 0.70)."""
+        """``X`` with its question block emptied, to fit the safeguarding head on: its examples
+        come with no question, so the question's features would tell the head which rows are
+        examples, the half of them flagged (a "Don't know" tagged without its question scored
+        0.70). Fitted so, the head's weights there are 0, and it scores ``X`` as it is."""
         start, end = self._question_columns()
-        return X[:, :start] if end == X.shape[1] else sp.hstack([X[:, :start], X[:, end:]], format="csr")
+        X = X.copy()
+        X.data[(X.indices >= start) & (X.indices < end)] = 0
+        X.eliminate_zeros()
+        return X
 
     def _question_columns(self) -> tuple[int, int]:
         """Where the question block's columns start and end in the model's features."""
         sizes = [len(self.features_.vocabularies_[block]) for block in BLOCKS]
         start = sum(sizes[: BLOCKS.index("question")])
         return start, start + sizes[BLOCKS.index("question")]
-
-    def safeguarding_weights(self) -> np.ndarray:
-        """The safeguarding head's weights over the columns the theme heads read, 0 on the
-        question block it does not read (for :mod:`feedback_nlp.explain`)."""
-        start, end = self._question_columns()
-        weights = self.safeguarding_.coef_.ravel()
-        return np.concatenate([weights[:start], np.zeros(end - start), weights[start:]])
 
     def _yes_no(self) -> LogisticRegression:
         """The classifier of one theme, and of safeguarding: a balanced logistic regression.
@@ -316,7 +313,7 @@ class CommentModel(BaseEstimator):
             with_rating = self._with_rating(X, key_ratings[said], key_kinds[said])
             sentiment_scores[said] = self.sentiment_.predict_proba(with_rating)[:, self.sentiment_order_]
             if self.safeguarding_ is not None:
-                safeguarding[said] = self.safeguarding_.predict_proba(self._without_question(X))[:, 1]
+                safeguarding[said] = self.safeguarding_.predict_proba(X)[:, 1]
             # The word block comes first, so its columns are those below its vocabulary's size.
             in_words = (X.indices < len(self.features_.vocabularies_["words"])).astype(np.int64)
             known_terms[said] = np.add.reduceat(np.append(in_words, 0), X.indptr[:-1]) * (np.diff(X.indptr) > 0)
