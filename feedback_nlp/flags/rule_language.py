@@ -179,7 +179,7 @@ def _anchor(rule: str) -> tuple[list[str], str] | None:
         elif word.startswith("_") or (word.endswith("?") and len(word) > 1):
             runs.append(run)
             run = []
-        elif not run and word in ("n't|nt", "n't", "nt"):
+        elif not run and set(word.split("|")) <= _GLUED:
             continue
         else:
             run.append(word.split("|"))
