@@ -108,6 +108,13 @@ def test_the_head_alone_raises_the_flag_unless_the_comment_reassures_and_the_hea
         ("The volunteer's hands wandered when he helped me onto the bed.", True),
         ("I signed a consent form I couldn't read and nobody explained it.", True),
         ("My son smashed my phone so I could not ring the clinic.", True),
+        # Round 7: a future not seen is said negated; a question quoted and answered "no" asked
+        # about a harm, but a writer's own question about one still tells of it.
+        ("I can't really see a future after this.", True),
+        ("Has anyone been violent towards you in the past year? No.", False),
+        ("Q: Did you feel threatened by anyone? A: No, not at all.", False),
+        ("Did anyone notice she was left on the floor for hours? Nobody cared.", True),
+        ("His family keep my passport and I cannot come alone.", True),
     ],
 )
 def test_what_the_rules_read(text, flagged):

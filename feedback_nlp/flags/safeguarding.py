@@ -47,7 +47,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "want|wanted|wanting to die", "better off dead", "better off without me|him|her", "tired of living",
         "be|being here anymore", "point of|in going on|living|carrying on", "dark thoughts", "dark place",
         "giving|gave|given _{0,2} things|stuff|belongings|possessions away", "giving away my|his|her",
-        "see a future", "make it quick", "engine running", "hearing voices", "on purpose",
+        "make it quick", "engine running", "hearing voices", "on purpose",
         "hiding|hid tablets|pills", "take all _? morphine|tablets|pills", "jump* off|from|in front",
         "feel|felt|feeling hopeless|worthless",
         # the plan, the means, the preparations (C-SSRS items 4 to 6)
@@ -64,6 +64,10 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "how i 'll|ill|would|will|'d do it", "cut|cuts|cutting|burn|burning|burnt|scratch*|scald* myself",
         "cut|cuts|cutting|burning|scratch*|scald* my arms|arm|wrists|wrist|legs|skin|thighs",
         "cutting|harming again", "started cutting",
+        # a ligature (NICE NG225: method), and a wish to be dead said of what is left to live for
+        "ligature*", "tied|tie|ties|tying _{0,3} round|around his|her|my|their neck",
+        "nothing|nobody|noone to live|go for", "nothing|nobody|noone to go home to|for", "no one to live for",
+        "no reason to live", "no reason to go on", "why _{0,2} bother|bothered saving|patching|reviving|resuscitating me",
         "took|taken|swallowed _{0,2} box|boxes|packet|packets|bottle|handful of paracetamol|pills|tablets|painkillers", "end of it all", "wish|wished|wishing i was|were dead|gone",
         # a place to die from, said to draw the writer ("the bridge looks inviting some days")
         "bridge|bridges|railway|tracks|cliff|cliffs|river|canal|motorway|platform _{0,8} inviting|tempting",
@@ -82,7 +86,8 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "opens|opened|opening my|her post|mail|letters", "reads|read|reading my|her messages|texts|emails",
         "tracks|tracking|tracked|tracker my|her location|phone|movements|car", "location on my|her phone",
         "checks|checked|check who i|I|she _? spoken|speak|talk|talked|seen|see",
-        "times how long", "i|she pay|pays for it when|later", "walk* on eggshells",
+        "times how long", "keep|keeps|kept|keeping|took|taken|takes|hide|hides|hid my|her passport|passports|visa|documents",
+        "goes|go|going|went through who", "i|she pay|pays for it when|later", "walk* on eggshells",
         "decides|controls|chooses _{0,2} what i|she eat|eats|wear|wears", "decides|controls|chooses who i|she see|sees",
         "answers|answering all|every _? question|questions for|before", "only get|gets _{0,2} money if|when",
         "he|she gets|goes|got|went angry|mad|nasty|violent",
@@ -125,6 +130,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "been following|keeps following|kept following", "attacked|attacking me|her|him|us", "was|were|been attacked",
         "hit|hits|hitting|punched|kicked|slapped _{0,2} lady|man|patient|patients|woman|nurse|staff",
         "threw|throwing|throws things|stuff|cups|plates|food|water|it|them at", "on the head with",
+        "hit|punched|kicked|slapped|attacked|bitten by another|a|the resident|patient|residents|patients",
     ),
     "psychological_abuse": (
         "mock*", "mimic*", "taunt*", "ridiculed|ridiculing|ridicule", "humiliat*", "belittl*", "degrad*",
@@ -190,7 +196,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "hardly|barely|stopped goes|going|go to school",
         "left her|his|their|the baby|child|kids|toddler|children _{0,3} in the car",
         "left her|his|their|the baby|child|kids|toddler|children _{0,2} alone",
-        "drop off parcels", "county lines", "groom*", "marks on her|his", "belt buckle",
+        "drop off parcels", "thought it|they was|were sweets|sweeties", "county lines", "groom*", "marks on her|his", "belt buckle",
         
     ),
 }
@@ -212,11 +218,11 @@ NEGATED_RULES: dict[str, tuple[str, ...]] = {
     ),
     "self_harm": (
         "NEG want|wanting to wake up", "NEG to wake up", "never wake up", "NEG be needing them|it|these",
-        "NEG doing|do this anymore", "NEG doing|do this any more", "NEG go on anymore", "NEG go on like this",
+        "NEG _{0,2} see|seeing a|any future", "NEG doing|do this anymore", "NEG doing|do this any more", "NEG go on anymore", "NEG go on like this",
         # the passive wish of C-SSRS item 1, in the words of a prayer or a hope
         "pray|prays|praying|hope|hoping|wish|wishing _{0,3} do|does|did|would|will|wo|could n't|nt|not wake up", "go|goes|went to sleep and NEG wake up",
     ),
-    "sexual_harm": ("NEG to tell anyone|anybody|mum|dad|your|my|his|her",),
+    "sexual_harm": ("told|tells|telling|asked|asks|made|makes|warned|said|says _? NEG to tell anyone|anybody|mum|dad|your|my|his|her",),
     "discrimination": (
         "NEG given|provided|offered|booked|get|got an interpreter",
         # consent given without understanding: no valid consent (Mental Capacity Act 2005, s.3)
@@ -228,17 +234,17 @@ NEGATED_RULES: dict[str, tuple[str, ...]] = {
 BENIGN: tuple[str, ...] = (
     "kill for", "killer", "killing me slowly", "killed me with", "murder on", "murder", "died of shock",
     "death warmed up", "criminal", "nearly died of", "not the end of",
-    "threatening|threatened|threatens to discharge|leave|charge|cancel|report|complain|move", "life _? threat*",
+    "threatening|threatened|threatens to discharge|leave|charge|cancel|report|complain|move|ground", "life _? threat*",
     "was|is|were|are killing me|us", "'d|would happily|gladly throttle|strangle|kill|murder|slap",
     "looked|look|looks like _{0,3} assaulted|attacked|beaten|mugged|punched",
     "neglected to _? send|say|tell|inform|mention|call|ring|book|include|update|reply|respond|answer|chase|sort", "nearly|almost killed me", "heart|panic|asthma attack*",
     "like being stabbed|hit|punched|attacked|kicked", "stabbing pain|pains", "bruis* easily",
     "bruis* _{0,8} blood|injection|injections|cannula|jab|jabs|drip|biopsy|op|operation|surgery|procedure|"
     "warfarin|thinners|needle|needles|site|tests|test|chemo|port|platelets|haemophilia|skin|football",
-    "injection|injections|cannula|biopsy|port|chemo|warfarin|thinners|platelets _{0,6} bruis*",
+    "injection|injections|cannula|biopsy|port|chemo|warfarin|thinners|platelets|surgery|op|operation|procedure _{0,6} bruis*",
     "overdose risk", "risk of overdose", "police officer|officers", "abused the system",
-    "make|makes|made you|me want to _? jump*|kill*|strangl*|die", "looked like _{0,2} wanted to strangl*|kill*",
-    "kill me for",
+    "make|makes|made you|me want to _? jump*|kill*|strangl*|die|punch*", "looked like _{0,2} wanted to strangl*|kill*",
+    "kill me for", "kill me now", "assault on the|my|your eyes|ears|senses|nose", "looked|look|looks like _{0,3} in a fight",
     # what would make anyone despair, said of a service; the writer's own exasperation
     "make|makes|made|making|drive|drives you|me|anyone|anybody|someone|one|people want to _? jump*|kill*|strangl*|die|end",
     "unusual punishment", "i|we _? could have|'ve|ve|of throttled|strangled|murdered",
@@ -283,12 +289,15 @@ REASSURANCE: tuple[str, ...] = (
 # Cues that what follows is asked about, feared or risked, not something that happened; they
 # count within this many tokens before a match.
 _HYPOTHETICAL = re.compile(
-    r"\b(?:asked (?:\w+ ){0,2}(?:if|whether|about|how)|risk of|worried (?:about|i'd|i would|that)|"
+    r"\b(?:ask(?:s|ed|ing) (?:\w+ ){0,2}(?:if|whether|about|how)|risk of|worried (?:about|i'd|i would|that)|"
     r"worr(?:y|ies) (?:about|that)|(?:afraid|scared|fear) of being|horror stories|"
     r"dreading|in case|whether|check(?:ed|s|ing)? (?:(?:me|him|her|my \w+|his \w+|her \w+) )?(?:if|for|whether)|"
     r"at risk|how i got|(?:can|may|might|could) (?:cause|lead to|trigger|bring on)|side effects?)\b"
 )
 _HYPOTHETICAL_TOKENS = 8
+# A sentence that opens with a "no": the answer to a question before it ("Has anyone been violent
+# towards you? No."), which asked about the harm, not told of it.
+_ANSWERED_NO = re.compile(r"^\W*(?:a\W+)?(?:no|never|nope|not at all)\b")
 # A sentence placing something in the past and settled ("years ago", "in 1998", "long since
 # recovered", "all behind me"), or followed by one saying it is settled ("She's well now"), is
 # history, not a current risk; unless either says it goes on (_CURRENT).
@@ -297,7 +306,8 @@ _RESOLVED = re.compile(
     r"when i was (?:a )?(?:child|young|little|teenager|\d+)|in my (?:teens|\d0s|twenties|thirties)|"
     r"long since|years back|behind (?:me|us|her|him) now|all behind|used to|no longer|recovered|in recovery|"
     r"years into recovery|sober|divorced|(?:was|were|been|all) (?:looked into|dealt with|sorted|explained|resolved|closed)|"
-    r"sorted it out|closed years|healed|previously|in the (?:19)?[5-9]0s|as a young person|when i lived|"
+    r"sorted (?:it|this|that)|closed years|(?:a )?long time ago|ancient history|an apology|(?:moved|lives|living) abroad|"
+    r"(?:have|has|had)n't heard from|healed|previously|in the (?:19)?[5-9]0s|as a young person|when i lived|"
     r"back then|far behind|(?:much )?better place|doing (?:really |very )?well|thriving|got the man|"
     r"removed and reported|(?:is|are|am|'s|'m) now (?:well|fine|stable|safe|at|in|studying|training)|"
     r"(?:well|fine|stable|safe) now|now (?:run|volunteer|work)|"
@@ -553,6 +563,13 @@ def _reassurance_stands(doc, start: int, end: int, rule: str) -> bool:
     return not _HYPOTHETICAL.search(doc[max(0, start - _HYPOTHETICAL_TOKENS):start].text.lower())
 
 
+def _answered_no(doc, end: int) -> bool:
+    """Whether the sentence holding a match ending at ``end`` is a question the next one answers "no"."""
+    while end < len(doc) and doc[end].text not in _SENTENCE_ENDS:
+        end += 1
+    return end < len(doc) and doc[end].text == "?" and bool(_ANSWERED_NO.search(doc[end + 1:end + 4].text.lower()))
+
+
 def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
     """Why a harm match does not stand (idiom, negation, hypothetical, settled history), or None."""
     if any(s < end and start < e for s, e in benign):
@@ -566,7 +583,7 @@ def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
         for t in doc[clause_start:start]
     ):
         return "negation"
-    if _HYPOTHETICAL.search(doc[max(0, start - _HYPOTHETICAL_TOKENS):start].text.lower()):
+    if _HYPOTHETICAL.search(doc[max(0, start - _HYPOTHETICAL_TOKENS):start].text.lower()) or _answered_no(doc, end):
         return "hypothetical"
     sent_start = start
     while sent_start > 0 and doc[sent_start - 1].text not in _SENTENCE_ENDS:
@@ -620,5 +637,5 @@ def cue_sentences(text: str) -> str:
     # The next sentence only where it can tell the long-ago check something.
     return " ".join(
         s for i, s in enumerate(sentences)
-        if cued[i] or (i and cued[i - 1] and any(p.search(s.lower()) for p in (_RESOLVED, _CURRENT, _CONSENT)))
+        if cued[i] or (i and cued[i - 1] and any(p.search(s.lower()) for p in (_RESOLVED, _CURRENT, _CONSENT, _ANSWERED_NO)))
     )
