@@ -35,7 +35,7 @@ MODEL_CATEGORY = "model"
 # A safeguarding head at least this sure raises the flag even where the comment seems to
 # reassure: the rules misread a disclosure as negated or settled ("I didn't tell her I've been
 # saving up my tablets") more often than the head is this sure of a comment that reassures.
-# Measured on the shipped model's head (threshold 0.358) on data/eval; it is a probability of
+# Measured on the head shipped in round 3 (threshold 0.358) on data/eval; it is a probability of
 # whatever head a model has, so a retrained model should be measured again (scripts/evaluate_flags.py).
 SURE_SAFEGUARDING = 0.9
 

