@@ -157,8 +157,7 @@ def decide_safeguarding(texts, read: list[CommentFlags], head: np.ndarray, thres
         found = read[i]
         if categories[i]:  # a rule stands: the head adds nothing, and reading reassurance costs a parse
             continue
-        # A rule cancelled in the batch's reading already says the comment reassures.
-        vetoed = head[i] < SURE_SAFEGUARDING and (found.safeguarding.cancelled or reassures(texts[i]))
+        vetoed = head[i] < SURE_SAFEGUARDING and reassures(texts[i], found.safeguarding)
         if not vetoed:
             categories[i] = (MODEL_CATEGORY,)
             flags[i] = tuple(f for f in FLAGS if f == "safeguarding" or f in found.flags)

@@ -34,6 +34,7 @@ def default():
         ("safeguarding_eval_v5.csv", 0.999, 0.898),
         ("safeguarding_eval_v6.csv", 0.999, 0.894),
         ("safeguarding_eval_v7.csv", 0.999, 0.889),
+        ("safeguarding_eval_v8.csv", 0.975, 0.837),
     ],
 )
 def test_the_flag_holds_its_figures_on_the_independent_sets(default, name, recall, precision):
@@ -141,6 +142,31 @@ def test_the_prefilter_lets_through_every_way_a_negator_or_apostrophe_is_written
     # apostrophe either way: what the rules read must pass both filters, Python's and Arrow's.
     assert RULES.assess(text).categories
     assert safeguarding.CUES.search(text.lower())
+    assert read_flags([text])[0].safeguarding == RULES.assess(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He hit the old lady in the next bed.",
+        "They missed his Parkinson's tablets again.",
+        "He was sent home with oxygen, and he still smokes beside it.",
+        "Her husband wouldn't let the nurses see her alone.",
+    ],
+)
+def test_the_whole_text_prefilter_spans_wildcards_and_lets_through_what_the_rules_read(text):
+    # TEXT_CUES anchors "hit _{0,2} lady" on both words, so the common "hit" alone does not
+    # send a comment to spaCy; a gap may hold punctuation and contractions.
+    assert RULES.assess(text).categories
+    assert safeguarding.TEXT_CUES.search(text.lower())
+    assert read_flags([text])[0].safeguarding == RULES.assess(text)
+    # A reassurance read given the batch's reading of the rules says what a read afresh says.
+    assert reassures(text, RULES.assess(text)) == reassures(text) is False
+
+
+def test_the_whole_text_prefilter_stops_a_word_of_a_rule_alone():
+    text = "I hit my elbow on the wall of the lift."
+    assert safeguarding.CUES.search(text.lower()) and not safeguarding.TEXT_CUES.search(text.lower())
     assert read_flags([text])[0].safeguarding == RULES.assess(text)
 
 

@@ -33,6 +33,7 @@ from .safeguarding import (
     CATEGORIES,
     CUE_PARTS,
     RULES,
+    TEXT_CUES,
     Assessment,
     SafeguardingMatch,
     SafeguardingRules,
@@ -89,7 +90,10 @@ _NOTHING = CommentFlags((), Assessment((), ()))
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _read(text: str, may_safeguard: bool, may_identify: bool, ner: str | None) -> CommentFlags:
-    """The flags of one comment that passed (or not) each flag's prefilter."""
+    """The flags of one comment that passed (or not) each flag's batch prefilter."""
+    # The batch prefilter looks for single words, RE2 being slow on a rule's wildcards; the few
+    # comments it lets through are asked again, with them.
+    may_safeguard = may_safeguard and TEXT_CUES.search(text.lower()) is not None
     safeguarding = RULES.assess(cue_sentences(text)) if may_safeguard else _NOTHING.safeguarding
     personal = may_identify and bool(find_personal_data(text, ner=ner))
     flags = ("safeguarding",) * bool(safeguarding.categories) + ("personal_data",) * personal

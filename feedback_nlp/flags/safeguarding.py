@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..features import SENTENCE_END, is_missing
 from .rule_language import (
@@ -369,6 +370,9 @@ CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys([*HARM_RULES, *NEGATED_RULES])
 # The prefilter of the safeguarding flag: a text holding no rule's anchor cannot match a rule.
 _RULE_STRINGS = [r for rules in (*HARM_RULES.values(), *NEGATED_RULES.values()) for r in rules]
 CUES = prefilter(_RULE_STRINGS)
+# The same for a whole text, whose anchors span wildcards: of the comments CUES lets through, it
+# keeps about three in four (2,330 of 3,194 synthetic ones), each a spaCy parse saved.
+TEXT_CUES = prefilter(_RULE_STRINGS, gaps=True)
 # The same, in parts small enough for Arrow's RE2 to scan a batch fast.
 CUE_PARTS = prefilter_parts(_RULE_STRINGS)
 # A comment holding none of these cannot reassure (see SafeguardingRules.reassures).
@@ -449,13 +453,13 @@ class SafeguardingRules:
         # Each of those has a Matcher of its own, run only on a doc holding the NORM of one of
         # its key words (see key_words), and a negated rule only on a doc holding a negator:
         # most docs run none or one, where one Matcher of all of them cost four times the rest
-        # of the flags. The phrases that cancel or reassure (benign, reassurance) are looked for
-        # only where they can matter: in a comment with a harm match, or when asked whether a
-        # comment reassures. They always take a Matcher, as they must match their words exactly:
-        # PhraseMatcher compares NORMs, where "killer" is the stem "kill".
-        gated = {"core": {}, "context": {}}
+        # of the flags. The phrases that cancel (benign) are looked for only in a comment with a
+        # harm match, and those that reassure only when asked whether a comment reassures. They
+        # always take a Matcher, as they must match their words exactly: PhraseMatcher compares
+        # NORMs, where "killer" is the stem "kill".
+        gated = {"core": {}, "benign": {}, "reassurance": {}}
         for kind, pairs in entries.items():
-            group = "context" if kind in ("benign", "reassurance") else "core"
+            group = kind if kind in ("benign", "reassurance") else "core"
             for i, (_, rule) in enumerate(pairs):
                 key = f"{kind}:{i}"
                 if group == "core" and is_phrase_rule(rule):
@@ -473,9 +477,9 @@ class SafeguardingRules:
         self._built = (nlp, phrases, gated, stems, longest, {}, entries)
         return self._built
 
-    def _read(self, text: str, reassurance: bool = False) -> tuple[list[SafeguardingMatch], bool]:
-        """The harm and negated-care matches of ``text`` and, when asked, whether it holds a
-        reassuring phrase."""
+    def _read(self, text: str, *, rules: bool = True, reassurance: bool = False) -> tuple[list[SafeguardingMatch], bool]:
+        """The harm and negated-care matches of ``text`` (none unless ``rules``) and, when asked,
+        whether it holds a reassuring phrase."""
         nlp, phrases, gated, stems, longest, norm_cache, entries = self._built or self._build()
         # Every new token adds to spaCy's string store and the norm cache: start afresh now and
         # then, so that memory stays flat over millions of comments.
@@ -490,9 +494,13 @@ class SafeguardingRules:
             found = [hit for m in matchers.values() for hit in m(doc)]
             return [(*nlp.vocab.strings[key].split(":"), start, end) for key, start, end in found]
 
-        hits = [(*nlp.vocab.strings[key].split(":"), start, end) for key, start, end in phrases(doc)] + run("core")
-        if reassurance or any(kind == "harm" for kind, *_ in hits):
-            hits += run("context")
+        hits = []
+        if rules:
+            hits = [(*nlp.vocab.strings[key].split(":"), start, end) for key, start, end in phrases(doc)] + run("core")
+            if any(kind == "harm" for kind, *_ in hits):
+                hits += run("benign")
+        if reassurance:
+            hits += run("reassurance")
         benign = [(start, end) for kind, _, start, end in hits if kind == "benign"]
         consent = _CONSENT.search(text.lower()) is not None
         matches = []
@@ -525,17 +533,23 @@ class SafeguardingRules:
             cancelled=any(m.cancelled_by is not None and m.rule not in _RESPONSES for m in matches),
         )
 
-    def reassures(self, text: str) -> bool:
+    def reassures(self, text: str, assessment: Assessment | None = None) -> bool:
         """Whether ``text`` reassures and no rule stands in it: a harm it mentions is negated,
         idiomatic, hypothetical or settled; it tells of settled history; or it says the person
-        felt safe or agreed to a relative's help."""
+        felt safe or agreed to a relative's help.
+
+        ``assessment``, the rules' reading of ``text`` where the caller has it (a batch's, see
+        :func:`feedback_nlp.flags.read_flags`), spares reading the rules again: then only the
+        reassuring phrases are looked for, and only in a comment holding one's anchor.
+        """
         lower = text.lower()
-        if not (CUES.search(lower) or _REASSURANCE_CUES.search(lower) or _RESOLVED.search(lower)):
+        if assessment is None:
+            assessment = self.assess(text) if TEXT_CUES.search(lower) else Assessment((), ())
+        if assessment.categories:
             return False
-        matches, reassurance = self._read(text, reassurance=True)
-        if any(m.cancelled_by is None for m in matches):
-            return False
-        return reassurance or bool(matches) or _settled(lower)
+        if assessment.cancelled or _settled(lower):
+            return True
+        return bool(_REASSURANCE_CUES.search(lower)) and self._read(text, rules=False, reassurance=True)[1]
 
     def flag(self, text: str) -> bool:
         """Whether ``text`` suggests a risk of harm to a person (no prefilter: see :func:`feedback_nlp.flags.detect_flags`)."""
@@ -602,10 +616,12 @@ def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
 RULES = SafeguardingRules()
 
 
-def reassures(text: str) -> bool:
+# Comments the head flags repeat about as often as flag candidates do (see flags._CACHE_SIZE).
+@lru_cache(maxsize=10_000)
+def reassures(text: str, assessment: Assessment | None = None) -> bool:
     """Whether one comment reassures, with no safeguarding rule standing (see
     :meth:`SafeguardingRules.reassures`)."""
-    return RULES.reassures(text)
+    return RULES.reassures(text, assessment)
 
 
 def is_safeguarding(text) -> bool:
@@ -614,7 +630,7 @@ def is_safeguarding(text) -> bool:
     Negated or hypothetical mentions ("I never felt unsafe", "they asked if I felt safe at
     home") and figures of speech ("I'd kill for a coffee") do not count.
     """
-    if is_missing(text) or not CUES.search(text.lower()):
+    if is_missing(text) or not TEXT_CUES.search(text.lower()):
         return False
     return RULES.flag(cue_sentences(text))
 
