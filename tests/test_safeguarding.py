@@ -1,4 +1,4 @@
-"""Safeguarding (issue 18): the figures on the two independent sets, the categories and words a
+"""Safeguarding (issue 18): the figures on the independent sets, the categories and words a
 flag carries, and what the rules read: clause-scoped negation, exact idioms, reassurance."""
 
 import numpy as np
@@ -33,7 +33,7 @@ def default():
         ("safeguarding_eval_v4.csv", 0.999, 0.880),
         ("safeguarding_eval_v5.csv", 0.999, 0.898),
         ("safeguarding_eval_v6.csv", 0.999, 0.894),
-        ("safeguarding_eval_v7.csv", 0.999, 0.889),
+        ("safeguarding_eval_v7.csv", 0.999, 0.884),
         ("safeguarding_eval_v8.csv", 0.975, 0.837),
     ],
 )
@@ -115,6 +115,12 @@ def test_the_head_alone_raises_the_flag_unless_the_comment_reassures_and_the_hea
         ("Has anyone been violent towards you in the past year? No.", False),
         ("Q: Did you feel threatened by anyone? A: No, not at all.", False),
         ("Did anyone notice she was left on the floor for hours? Nobody cared.", True),
+        ("Did anyone notice she was left on the floor for hours? No one cared.", True),
+        ("Is it normal that my husband hits me? No idea who to ask.", True),
+        ("The nurse kept asking how I was and my husband hit me in front of her.", True),
+        ("Reception took my documents and lost them.", False),
+        ("The ward is ligature free.", False),
+        ("No doubt I see a future now.", False),
         ("His family keep my passport and I cannot come alone.", True),
     ],
 )
@@ -146,28 +152,26 @@ def test_the_prefilter_lets_through_every_way_a_negator_or_apostrophe_is_written
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "reassuring"),
     [
-        "He hit the old lady in the next bed.",
-        "They missed his Parkinson's tablets again.",
-        "He was sent home with oxygen, and he still smokes beside it.",
-        "Her husband wouldn't let the nurses see her alone.",
+        ("Nobody was ever rough with him.", True),
+        ("I felt safe on the ward.", True),
+        ("He hit me years ago. It was all dealt with and we get on well.", True),
+        ("My son has my bank card and takes my pension. It is all above board. I asked him to.", False),
+        ("They asked me about it. He hit me.", False),
     ],
 )
-def test_the_whole_text_prefilter_spans_wildcards_and_lets_through_what_the_rules_read(text):
-    # TEXT_CUES anchors "hit _{0,2} lady" on both words, so the common "hit" alone does not
-    # send a comment to spaCy; a gap may hold punctuation and contractions.
-    assert RULES.assess(text).categories
-    assert safeguarding.TEXT_CUES.search(text.lower())
-    assert read_flags([text])[0].safeguarding == RULES.assess(text)
-    # A reassurance read given the batch's reading of the rules says what a read afresh says.
-    assert reassures(text, RULES.assess(text)) == reassures(text) is False
+def test_a_reassurance_read_given_the_batchs_reading_says_what_a_read_afresh_says(text, reassuring):
+    assert reassures(text) is reassuring
+    assert reassures(text, read_flags([text])[0].safeguarding) is reassuring
 
 
-def test_the_whole_text_prefilter_stops_a_word_of_a_rule_alone():
-    text = "I hit my elbow on the wall of the lift."
-    assert safeguarding.CUES.search(text.lower()) and not safeguarding.TEXT_CUES.search(text.lower())
-    assert read_flags([text])[0].safeguarding == RULES.assess(text)
+def test_a_long_run_of_punctuation_is_read_at_once():
+    # Python's regex engine could split a run of "!" among a rule's wildcards in exponentially
+    # many ways: "No" and 50 of them took 9 s.
+    text = "No" + "!" * 200 + " he hit me" + " !" * 300
+    assert safeguarding.has_cue(text.lower()) and is_safeguarding(text)
+    assert read_flags([text])[0].safeguarding.categories
 
 
 def test_every_category_is_one_the_review_reason_can_name():

@@ -33,14 +33,13 @@ from .safeguarding import (
     CATEGORIES,
     CUE_PARTS,
     RULES,
-    TEXT_CUES,
     Assessment,
     SafeguardingMatch,
     SafeguardingRules,
-    reassures,
     cue_sentences,
     is_safeguarding,
 )
+from .safeguarding import reassures as _reassures
 
 __all__ = [
     "CATEGORIES",
@@ -87,13 +86,14 @@ class CommentFlags:
 
 _NOTHING = CommentFlags((), Assessment((), ()))
 
+# Comments the safeguarding head flags repeat about as often as flag candidates do: their
+# reassurance read is cached the same way.
+reassures = lru_cache(maxsize=_CACHE_SIZE)(_reassures)
+
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _read(text: str, may_safeguard: bool, may_identify: bool, ner: str | None) -> CommentFlags:
-    """The flags of one comment that passed (or not) each flag's batch prefilter."""
-    # The batch prefilter looks for single words, RE2 being slow on a rule's wildcards; the few
-    # comments it lets through are asked again, with them.
-    may_safeguard = may_safeguard and TEXT_CUES.search(text.lower()) is not None
+    """The flags of one comment that passed (or not) each flag's prefilter."""
     safeguarding = RULES.assess(cue_sentences(text)) if may_safeguard else _NOTHING.safeguarding
     personal = may_identify and bool(find_personal_data(text, ner=ner))
     flags = ("safeguarding",) * bool(safeguarding.categories) + ("personal_data",) * personal

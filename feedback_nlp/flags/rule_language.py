@@ -157,12 +157,7 @@ _NEG_TEXT = (
 )
 
 
-def _longest_gap(word: str) -> int:
-    """How many tokens a wildcard ``_{m,n}`` (or ``_{n}``) may stand for: n."""
-    return int(word[2:-1].split(",")[-1])
-
-
-def _anchor(rule: str, gaps: bool = False) -> tuple[list[str], str] | None:
+def _anchor(rule: str) -> tuple[list[str], str] | None:
     """A regex for the most selective part of a rule that every match must contain, or None, as
     the alternatives of its first word and the regex of the rest.
 
@@ -170,19 +165,16 @@ def _anchor(rule: str, gaps: bool = False) -> tuple[list[str], str] | None:
     floor" is far rarer than any of its words), ties going to the run whose shortest option is
     longest. A negator may start a run and a one-token wildcard (``_``, ``_?``) may sit inside
     one, so that "NEG _? feel|felt safe" is anchored on "didn't (really) feel safe", not on the
-    common "feel safe"; with ``gaps``, so may a longer one, so that "hit _{0,2} patient" is
-    anchored on both words, not on the common "hit". Such an anchor can span sentences, as the
-    rule can: a text holds it, not always a sentence of it. Other wildcards and optional words
-    break a run; "n't" cannot start one, since it is glued to the word before it in the text
-    ("didn't").
+    common "feel safe". Longer wildcards and optional words break a run; "n't" cannot start one,
+    since it is glued to the word before it in the text ("didn't").
     """
     runs, run = [], []
-    for word in rule.split():
+    for word in rule.split() + ["_{0}"]:
         if word == "NEG":
             # The word before may be glued to it ("could|n't"): a marker says so (_word_regexes).
             runs.append(run + ["NEG"])
             run = [[_NEG_TEXT]]
-        elif run and (word in ("_", "_?") or (gaps and word.startswith("_{"))):
+        elif word in ("_", "_?") and run:
             run.append(word)
         elif word.startswith("_") or (word.endswith("?") and len(word) > 1):
             runs.append(run)
@@ -191,7 +183,7 @@ def _anchor(rule: str, gaps: bool = False) -> tuple[list[str], str] | None:
             continue
         else:
             run.append(word.split("|"))
-    runs = [r for r in runs + [run] for r in [_trimmed(r)] if r]
+    runs = [r for r in runs for r in [_trimmed(r)] if r]
     if not runs:
         return None
     best = max(runs, key=lambda r: (
@@ -207,10 +199,6 @@ def _word_regexes(word: str | list[str], after: str | list[str] | None) -> list[
     word, a wildcard, "NEG" for a negator ending the run, or None)."""
     if word in ("_", "_?"):
         return [r"\S+\W*" + ("" if word == "_" else "|")]
-    if isinstance(word, str) and word.startswith("_{"):
-        # Up to n tokens are up to n words, but a token may hold two ("o'clock", "3.30pm"): twice
-        # as many words let every match through. \w+\W+ cannot backtrack into itself.
-        return [r"(?:\w+\W+){0,%d}" % (2 * _longest_gap(word))]
     if word == [_NEG_TEXT]:
         return word
     # Tokens next to each other in the text are separated by spaces or nothing ("did|n't").
@@ -223,7 +211,7 @@ def _trimmed(run: list) -> list:
     empty when no word or only a negator is left."""
     before_negator = bool(run) and run[-1] == "NEG"
     run = run[:-1] if before_negator else run
-    while run and isinstance(run[-1], str) and run[-1].startswith("_"):
+    while run and run[-1] in ("_", "_?"):
         run, before_negator = run[:-1], False
     if not run or run == [[_NEG_TEXT]]:
         return []
@@ -236,11 +224,11 @@ def _trimmed(run: list) -> list:
 RE2_PART_CHARS = 12_000
 
 
-def _anchor_groups(rules: Iterable[str], gaps: bool = False) -> dict[str, set[str]]:
+def _anchor_groups(rules: Iterable[str]) -> dict[str, set[str]]:
     """Every rule's anchor, its alternatives grouped under their first letter."""
     groups: dict[str, set[str]] = {}
     for rule in rules:
-        anchor = _anchor(rule, gaps)
+        anchor = _anchor(rule)
         if anchor is None:
             continue
         # "(?:scared\b|afraid\b)\W*(?:of\b)" goes in as "cared\b\W*(?:of\b)" under "s" and
@@ -259,23 +247,18 @@ def _alternation(groups: dict[str, set[str]]) -> str:
     return r"\b(?:" + "|".join(f"{heads[c]}(?:{'|'.join(sorted(v))})" for c, v in sorted(groups.items())) + ")"
 
 
-def prefilter(rules: Iterable[str], gaps: bool = False) -> re.Pattern:
+def prefilter(rules: Iterable[str]) -> re.Pattern:
     """One regex matching any rule's anchor, its alternatives grouped under their first letter.
 
     Python's regex engine tries the alternatives of a group one by one at every word start, so
     factoring out the first letter makes a word cost about one branch rather than one per rule.
-    With ``gaps``, anchors span the rules' longer wildcards (see :func:`_anchor`): far fewer
-    comments get through, but only a whole text can be asked, not one of its sentences.
     """
-    return re.compile(_alternation(_anchor_groups(rules, gaps)))
+    return re.compile(_alternation(_anchor_groups(rules)))
 
 
 def prefilter_parts(rules: Iterable[str]) -> list[str]:
     """The regex of :func:`prefilter` cut into parts of at most about ``RE2_PART_CHARS``
-    characters (by first letter), which a text matches somewhere if it matches one of them.
-
-    Without gaps: RE2 builds a DFA, in which a counted repetition such as ``(?:\\w+\\W+){0,16}``
-    multiplies the states (with them, a pass over 100,000 comments took 1.35 s, not 0.13 s)."""
+    characters (by first letter), which a text matches somewhere if it matches one of them."""
     parts: list[dict[str, set[str]]] = [{}]
     for letter, tails in sorted(_anchor_groups(rules).items()):
         if parts[-1] and len(_alternation({**parts[-1], letter: tails})) > RE2_PART_CHARS:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ..features import SENTENCE_END, is_missing
 from .rule_language import (
@@ -67,7 +66,7 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "cutting|harming again", "started cutting",
         # a ligature (NICE NG225: method), and a wish to be dead said of what is left to live for
         "ligature*", "tied|tie|ties|tying _{0,3} round|around his|her|my|their neck",
-        "nothing|nobody|noone to live|go for", "nothing|nobody|noone to go home to|for", "no one to live for",
+        "nothing|nobody|noone to live for", "nothing|nobody|noone to go home to|for", "no one to live for",
         "no reason to live", "no reason to go on", "why _{0,2} bother|bothered saving|patching|reviving|resuscitating me",
         "took|taken|swallowed _{0,2} box|boxes|packet|packets|bottle|handful of paracetamol|pills|tablets|painkillers", "end of it all", "wish|wished|wishing i was|were dead|gone",
         # a place to die from, said to draw the writer ("the bridge looks inviting some days")
@@ -87,8 +86,8 @@ HARM_RULES: dict[str, tuple[str, ...]] = {
         "opens|opened|opening my|her post|mail|letters", "reads|read|reading my|her messages|texts|emails",
         "tracks|tracking|tracked|tracker my|her location|phone|movements|car", "location on my|her phone",
         "checks|checked|check who i|I|she _? spoken|speak|talk|talked|seen|see",
-        "times how long", "keep|keeps|kept|keeping|took|taken|takes|hide|hides|hid my|her passport|passports|visa|documents",
-        "goes|go|going|went through who", "i|she pay|pays for it when|later", "walk* on eggshells",
+        "times how long", "keep|keeps|kept|keeping|hide|hides|hid|hidden my|her passport|passports|visa",
+        "goes|go|going|went through who called|rang|phoned|texted|messaged|i|she", "i|she pay|pays for it when|later", "walk* on eggshells",
         "decides|controls|chooses _{0,2} what i|she eat|eats|wear|wears", "decides|controls|chooses who i|she see|sees",
         "answers|answering all|every _? question|questions for|before", "only get|gets _{0,2} money if|when",
         "he|she gets|goes|got|went angry|mad|nasty|violent",
@@ -219,7 +218,7 @@ NEGATED_RULES: dict[str, tuple[str, ...]] = {
     ),
     "self_harm": (
         "NEG want|wanting to wake up", "NEG to wake up", "never wake up", "NEG be needing them|it|these",
-        "NEG _{0,2} see|seeing a|any future", "NEG doing|do this anymore", "NEG doing|do this any more", "NEG go on anymore", "NEG go on like this",
+        "NEG _? see|seeing a|any future", "NEG doing|do this anymore", "NEG doing|do this any more", "NEG go on anymore", "NEG go on like this",
         # the passive wish of C-SSRS item 1, in the words of a prayer or a hope
         "pray|prays|praying|hope|hoping|wish|wishing _{0,3} do|does|did|would|will|wo|could n't|nt|not wake up", "go|goes|went to sleep and NEG wake up",
     ),
@@ -245,7 +244,7 @@ BENIGN: tuple[str, ...] = (
     "injection|injections|cannula|biopsy|port|chemo|warfarin|thinners|platelets|surgery|op|operation|procedure _{0,6} bruis*",
     "overdose risk", "risk of overdose", "police officer|officers", "abused the system",
     "make|makes|made you|me want to _? jump*|kill*|strangl*|die|punch*", "looked like _{0,2} wanted to strangl*|kill*",
-    "kill me for", "kill me now", "assault on the|my|your eyes|ears|senses|nose", "looked|look|looks like _{0,3} in a fight",
+    "kill me for", "kill me now", "ligature free|safe|point|points|risk|risks|cutter|cutters|audit", "assault on the|my|your eyes|ears|senses|nose", "looked|look|looks like _{0,3} in a fight",
     # what would make anyone despair, said of a service; the writer's own exasperation
     "make|makes|made|making|drive|drives you|me|anyone|anybody|someone|one|people want to _? jump*|kill*|strangl*|die|end",
     "unusual punishment", "i|we _? could have|'ve|ve|of throttled|strangled|murdered",
@@ -296,9 +295,17 @@ _HYPOTHETICAL = re.compile(
     r"at risk|how i got|(?:can|may|might|could) (?:cause|lead to|trigger|bring on)|side effects?)\b"
 )
 _HYPOTHETICAL_TOKENS = 8
+# ... and not past the end of a sentence, nor past an "and" or "but" that starts a clause of its
+# own: "the nurse kept asking how I was and my husband hit me" tells of the hitting, where "can
+# cause low mood and suicidal thoughts" is still a risk.
+_SENTENCE_ENDS_AND_SEMICOLON = frozenset({".", "!", "?", ";"})
+_CLAUSE_STARTS = frozenset({"i", "he", "she", "they", "we", "you", "my", "his", "her", "their", "our", "then"})
 # A sentence that opens with a "no": the answer to a question before it ("Has anyone been violent
 # towards you? No."), which asked about the harm, not told of it.
-_ANSWERED_NO = re.compile(r"^\W*(?:a\W+)?(?:no|never|nope|not at all)\b")
+_ANSWERED_NO = re.compile(r"^\W*(?:a\W+)?(?:no|never|nope|not at all)\s*(?:[.,!;]|$)")
+# ... a question put to the reader, as a survey's is; not the writer's own ("Who will stop him
+# hitting me? No one."), nor a rhetorical one answered with more ("No idea who to ask.").
+_SURVEY_QUESTION = re.compile(r"\b(?:has|have|had|did|do|does|were|was|are|is)\s+(?:anyone|anybody|someone|somebody|you)\b")
 # A sentence placing something in the past and settled ("years ago", "in 1998", "long since
 # recovered", "all behind me"), or followed by one saying it is settled ("She's well now"), is
 # history, not a current risk; unless either says it goes on (_CURRENT).
@@ -370,9 +377,17 @@ CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys([*HARM_RULES, *NEGATED_RULES])
 # The prefilter of the safeguarding flag: a text holding no rule's anchor cannot match a rule.
 _RULE_STRINGS = [r for rules in (*HARM_RULES.values(), *NEGATED_RULES.values()) for r in rules]
 CUES = prefilter(_RULE_STRINGS)
-# The same for a whole text, whose anchors span wildcards: of the comments CUES lets through, it
-# keeps about three in four (2,330 of 3,194 synthetic ones), each a spaCy parse saved.
-TEXT_CUES = prefilter(_RULE_STRINGS, gaps=True)
+# A run of spaces and punctuation is cut to three characters before Python's regex engine reads
+# a text: a wildcard ("\S+\W*") and the gaps around it can split a long run in exponentially
+# many ways ("No" and 40 "!" took 2 s, 50 took 9 s). An anchor matches a run of three wherever
+# it matches a longer one.
+_PUNCTUATION_RUN = re.compile(r"(\W{3})\W+")
+
+
+def has_cue(lower: str) -> bool:
+    """Whether ``lower`` (a text in lower case) holds the anchor of a safeguarding rule (CUES)."""
+    return CUES.search(_PUNCTUATION_RUN.sub(r"\1", lower)) is not None
+
 # The same, in parts small enough for Arrow's RE2 to scan a batch fast.
 CUE_PARTS = prefilter_parts(_RULE_STRINGS)
 # A comment holding none of these cannot reassure (see SafeguardingRules.reassures).
@@ -538,18 +553,21 @@ class SafeguardingRules:
         idiomatic, hypothetical or settled; it tells of settled history; or it says the person
         felt safe or agreed to a relative's help.
 
-        ``assessment``, the rules' reading of ``text`` where the caller has it (a batch's, see
-        :func:`feedback_nlp.flags.read_flags`), spares reading the rules again: then only the
+        ``assessment``, the rules' reading of ``text``'s cue sentences (:func:`cue_sentences`)
+        where the caller has it (a batch's, see :func:`feedback_nlp.flags.read_flags`), spares
+        reading the rules again: then only the
         reassuring phrases are looked for, and only in a comment holding one's anchor.
         """
         lower = text.lower()
         if assessment is None:
-            assessment = self.assess(text) if TEXT_CUES.search(lower) else Assessment((), ())
+            assessment = self.assess(cue_sentences(text)) if has_cue(lower) else Assessment((), ())
         if assessment.categories:
             return False
         if assessment.cancelled or _settled(lower):
             return True
-        return bool(_REASSURANCE_CUES.search(lower)) and self._read(text, rules=False, reassurance=True)[1]
+        return bool(_REASSURANCE_CUES.search(_PUNCTUATION_RUN.sub(r"\1", lower))) and self._read(
+            text, rules=False, reassurance=True
+        )[1]
 
     def flag(self, text: str) -> bool:
         """Whether ``text`` suggests a risk of harm to a person (no prefilter: see :func:`feedback_nlp.flags.detect_flags`)."""
@@ -574,14 +592,31 @@ def _reassurance_stands(doc, start: int, end: int, rule: str) -> bool:
         clause_start -= 1
     if any(t.norm_ in NEGATORS or t.lower_ in NEGATORS for t in doc[clause_start:start]):
         return False
-    return not _HYPOTHETICAL.search(doc[max(0, start - _HYPOTHETICAL_TOKENS):start].text.lower())
+    return not _hypothetical(doc, start)
 
 
-def _answered_no(doc, end: int) -> bool:
-    """Whether the sentence holding a match ending at ``end`` is a question the next one answers "no"."""
+def _hypothetical(doc, start: int) -> bool:
+    """Whether a cue that what starts at ``start`` is asked about, feared or risked comes
+    shortly before it (``_HYPOTHETICAL``), in its clause."""
+    first = start
+    while first > max(0, start - _HYPOTHETICAL_TOKENS):
+        word = doc[first - 1].lower_
+        if word in _SENTENCE_ENDS_AND_SEMICOLON or (word in ("and", "but") and doc[first].lower_ in _CLAUSE_STARTS):
+            break
+        first -= 1
+    return bool(_HYPOTHETICAL.search(doc[first:start].text.lower()))
+
+
+def _answered_no(doc, start: int, end: int) -> bool:
+    """Whether the sentence holding a match from ``start`` to ``end`` is a survey's question
+    that the next sentence answers with a bare "no"."""
     while end < len(doc) and doc[end].text not in _SENTENCE_ENDS:
         end += 1
-    return end < len(doc) and doc[end].text == "?" and bool(_ANSWERED_NO.search(doc[end + 1:end + 4].text.lower()))
+    if not (end < len(doc) and doc[end].text == "?" and _ANSWERED_NO.search(doc[end + 1:end + 5].text.lower())):
+        return False
+    while start > 0 and doc[start - 1].text not in _SENTENCE_ENDS:
+        start -= 1
+    return bool(_SURVEY_QUESTION.search(doc[start:end].text.lower()))
 
 
 def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
@@ -597,7 +632,7 @@ def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
         for t in doc[clause_start:start]
     ):
         return "negation"
-    if _HYPOTHETICAL.search(doc[max(0, start - _HYPOTHETICAL_TOKENS):start].text.lower()) or _answered_no(doc, end):
+    if _hypothetical(doc, start) or _answered_no(doc, start, end):
         return "hypothetical"
     sent_start = start
     while sent_start > 0 and doc[sent_start - 1].text not in _SENTENCE_ENDS:
@@ -616,8 +651,6 @@ def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
 RULES = SafeguardingRules()
 
 
-# Comments the head flags repeat about as often as flag candidates do (see flags._CACHE_SIZE).
-@lru_cache(maxsize=10_000)
 def reassures(text: str, assessment: Assessment | None = None) -> bool:
     """Whether one comment reassures, with no safeguarding rule standing (see
     :meth:`SafeguardingRules.reassures`)."""
@@ -630,7 +663,7 @@ def is_safeguarding(text) -> bool:
     Negated or hypothetical mentions ("I never felt unsafe", "they asked if I felt safe at
     home") and figures of speech ("I'd kill for a coffee") do not count.
     """
-    if is_missing(text) or not TEXT_CUES.search(text.lower()):
+    if is_missing(text) or not has_cue(text.lower()):
         return False
     return RULES.flag(cue_sentences(text))
 
@@ -649,7 +682,7 @@ def cue_sentences(text: str) -> str:
     sentences = _SENTENCE_END.split(text)
     if len(sentences) == 1:
         return text
-    cued = [bool(CUES.search(s.lower())) for s in sentences]
+    cued = [has_cue(s.lower()) for s in sentences]
     # The next sentence only where it can tell the long-ago check something.
     return " ".join(
         s for i, s in enumerate(sentences)
