@@ -23,7 +23,8 @@ def default():
 # Floors at the figures measured when the change landed, less 0.001 (see docs/safeguarding.md).
 # Each set was written by an independent writer. v1 to v7 were tuned on in turn and the
 # safeguarding head now learns them too, so theirs are figures on training data, held as
-# regressions; v8 was measured once after round 7, the last.
+# regressions; v8 was measured once after round 7's tuning and v9, written after the review's
+# fixes, once after them.
 @pytest.mark.parametrize(
     ("name", "recall", "precision"),
     [
@@ -35,6 +36,7 @@ def default():
         ("safeguarding_eval_v6.csv", 0.999, 0.894),
         ("safeguarding_eval_v7.csv", 0.999, 0.884),
         ("safeguarding_eval_v8.csv", 0.975, 0.837),
+        ("safeguarding_eval_v9.csv", 0.964, 0.844),
     ],
 )
 def test_the_flag_holds_its_figures_on_the_independent_sets(default, name, recall, precision):
