@@ -300,8 +300,8 @@ _HYPOTHETICAL_TOKENS = 8
 # cause low mood and suicidal thoughts" is still a risk.
 _SENTENCE_ENDS_AND_SEMICOLON = frozenset({".", "!", "?", ";"})
 _CLAUSE_STARTS = frozenset({"i", "he", "she", "they", "we", "you", "my", "his", "her", "their", "our", "then"})
-# A sentence that opens with a "no": the answer to a question before it ("Has anyone been violent
-# towards you? No."), which asked about the harm, not told of it.
+# A sentence that is a bare "no": the answer to a question before it ("Has anyone been violent
+# towards you? No."), which asked about the harm, not told of it ...
 _ANSWERED_NO = re.compile(r"^\W*(?:a\W+)?(?:no|never|nope|not at all)\s*(?:[.,!;]|$)")
 # ... a question put to the reader, as a survey's is; not the writer's own ("Who will stop him
 # hitting me? No one."), nor a rhetorical one answered with more ("No idea who to ask.").
@@ -382,16 +382,20 @@ CUES = prefilter(_RULE_STRINGS)
 # many ways ("No" and 40 "!" took 2 s, 50 took 9 s). An anchor matches a run of three wherever
 # it matches a longer one.
 _PUNCTUATION_RUN = re.compile(r"(\W{3})\W+")
-
-
-def has_cue(lower: str) -> bool:
-    """Whether ``lower`` (a text in lower case) holds the anchor of a safeguarding rule (CUES)."""
-    return CUES.search(_PUNCTUATION_RUN.sub(r"\1", lower)) is not None
-
 # The same, in parts small enough for Arrow's RE2 to scan a batch fast.
 CUE_PARTS = prefilter_parts(_RULE_STRINGS)
 # A comment holding none of these cannot reassure (see SafeguardingRules.reassures).
 _REASSURANCE_CUES = prefilter(REASSURANCE)
+
+
+def _searchable(lower: str) -> str:
+    """``lower`` with its runs of spaces and punctuation cut, for a prefilter (_PUNCTUATION_RUN)."""
+    return _PUNCTUATION_RUN.sub(r"\1", lower)
+
+
+def has_cue(lower: str) -> bool:
+    """Whether ``lower`` (a text in lower case) holds the anchor of a safeguarding rule (CUES)."""
+    return CUES.search(_searchable(lower)) is not None
 
 
 @dataclass(frozen=True)
@@ -555,8 +559,8 @@ class SafeguardingRules:
 
         ``assessment``, the rules' reading of ``text``'s cue sentences (:func:`cue_sentences`)
         where the caller has it (a batch's, see :func:`feedback_nlp.flags.read_flags`), spares
-        reading the rules again: then only the
-        reassuring phrases are looked for, and only in a comment holding one's anchor.
+        reading the rules again: then only the reassuring phrases are looked for, and only in a
+        comment holding one's anchor.
         """
         lower = text.lower()
         if assessment is None:
@@ -565,9 +569,7 @@ class SafeguardingRules:
             return False
         if assessment.cancelled or _settled(lower):
             return True
-        return bool(_REASSURANCE_CUES.search(_PUNCTUATION_RUN.sub(r"\1", lower))) and self._read(
-            text, rules=False, reassurance=True
-        )[1]
+        return bool(_REASSURANCE_CUES.search(_searchable(lower))) and self._read(text, rules=False, reassurance=True)[1]
 
     def flag(self, text: str) -> bool:
         """Whether ``text`` suggests a risk of harm to a person (no prefilter: see :func:`feedback_nlp.flags.detect_flags`)."""
