@@ -39,7 +39,7 @@ from .safeguarding import (
     cue_sentences,
     is_safeguarding,
 )
-from .safeguarding import reassures as _reassures
+from .safeguarding import reassures as _reassures  # cached below, under the public name
 
 __all__ = [
     "CATEGORIES",

@@ -298,7 +298,6 @@ _HYPOTHETICAL_TOKENS = 8
 # ... and not past the end of a sentence, nor past an "and" or "but" that starts a clause of its
 # own: "the nurse kept asking how I was and my husband hit me" tells of the hitting, where "can
 # cause low mood and suicidal thoughts" is still a risk.
-_SENTENCE_ENDS_AND_SEMICOLON = frozenset({".", "!", "?", ";"})
 _CLAUSE_STARTS = frozenset({"i", "he", "she", "they", "we", "you", "my", "his", "her", "their", "our", "then"})
 # A sentence that is a bare "no": the answer to a question before it ("Has anyone been violent
 # towards you? No."), which asked about the harm, not told of it ...
@@ -603,7 +602,7 @@ def _hypothetical(doc, start: int) -> bool:
     first = start
     while first > max(0, start - _HYPOTHETICAL_TOKENS):
         word = doc[first - 1].lower_
-        if word in _SENTENCE_ENDS_AND_SEMICOLON or (word in ("and", "but") and doc[first].lower_ in _CLAUSE_STARTS):
+        if word in _SENTENCE_ENDS or word == ";" or (word in ("and", "but") and doc[first].lower_ in _CLAUSE_STARTS):
             break
         first -= 1
     return bool(_HYPOTHETICAL.search(doc[first:start].text.lower()))
