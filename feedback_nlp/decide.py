@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .flags import CommentFlags, reassures
+from .flags import CommentFlags, reassuring
 from .model import ModelScores
 from .themes import FLAGS, SENTIMENTS, THEME_IDS
 
@@ -147,18 +147,19 @@ def decide_safeguarding(texts, read: list[CommentFlags], head: np.ndarray, thres
 
     A rule that stands raises the flag with its categories. The model's safeguarding head, where
     its score ``head`` reaches ``threshold``, raises it alone (category ``MODEL_CATEGORY``),
-    unless the comment reassures (see :func:`feedback_nlp.flags.reassures`; the head reads words,
+    unless the comment reassures (see :func:`feedback_nlp.flags.reassuring`; the head reads words,
     not that they are negated) and the head is less sure than ``SURE_SAFEGUARDING``.
     """
     flags = [found.flags for found in read]
     categories = [found.safeguarding.categories for found in read]
-    # Only where the head says yes can the rules' reading change.
-    for i in np.flatnonzero(head >= threshold):
-        found = read[i]
-        if categories[i]:  # a rule stands: the head adds nothing, and reading reassurance costs a parse
-            continue
-        vetoed = head[i] < SURE_SAFEGUARDING and reassures(texts[i], found.safeguarding)
-        if not vetoed:
+    # Only where the head says yes and no rule stands can the rules' reading change; where the
+    # head is unsure, the comments are read for reassurance together.
+    raised = [i for i in np.flatnonzero(head >= threshold) if not categories[i]]
+    unsure = [i for i in raised if head[i] < SURE_SAFEGUARDING]
+    reassured = reassuring([texts[i] for i in unsure], [read[i].safeguarding for i in unsure])
+    vetoed = {i for i, yes in zip(unsure, reassured) if yes}
+    for i in raised:
+        if i not in vetoed:
             categories[i] = (MODEL_CATEGORY,)
-            flags[i] = tuple(f for f in FLAGS if f == "safeguarding" or f in found.flags)
+            flags[i] = tuple(f for f in FLAGS if f == "safeguarding" or f in read[i].flags)
     return flags, categories

@@ -3,10 +3,14 @@ flag carries, and what the rules read: clause-scoped negation, exact idioms, rea
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedback_nlp import load
-from feedback_nlp.flags import CATEGORIES, RULES, CommentFlags, is_safeguarding, read_flags, reassures
+from feedback_nlp.flags import CATEGORIES, RULES, CommentFlags, is_safeguarding, read_flags, reassures, reassuring
+from feedback_nlp.flags import _batch_matches
 from feedback_nlp.flags import safeguarding
 from feedback_nlp.decide import MODEL_CATEGORY, SURE_SAFEGUARDING, decide_safeguarding
 
@@ -166,6 +170,41 @@ def test_the_prefilter_lets_through_every_way_a_negator_or_apostrophe_is_written
 def test_a_reassurance_read_given_the_batchs_reading_says_what_a_read_afresh_says(text, reassuring):
     assert reassures(text) is reassuring
     assert reassures(text, read_flags([text])[0].safeguarding) is reassuring
+
+
+def test_the_batch_reassurance_read_says_what_reading_every_whole_comment_says(corpus):
+    # reassuring rules out most of a batch with RE2 gates and parses only the sentences holding
+    # a reassuring phrase's anchor: it must say what the ungated reading of whole comments says.
+    texts = corpus["text"].tolist() + [
+        t for name in ("safeguarding.csv", "safeguarding_train.csv", "theme_sentiment.csv")
+        for t in pd.read_csv(REPO / "data" / "flags" / name)["text"]
+    ]
+    found = [read.safeguarding for read in read_flags(texts)]
+    whole = [
+        not a.categories
+        and (a.cancelled or safeguarding.settled(t.lower()) or RULES._read(t, rules=False, reassurance=True)[1])
+        for t, a in zip(texts, found)
+    ]
+    assert sum(whole) > 100
+    assert reassuring(texts, found).tolist() == whole
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["years ago", "in 1998", "in 19\u0665\u0668", "used to", "n't heard from", "a few", "years on",
+                             "sorted it", "well now", "apologised", "not for ages"]),
+            st.text("aé\u0665ß 1x.'’", max_size=3),
+        ),
+        max_size=6,
+    ).map("".join)
+)
+def test_the_settled_gate_passes_every_text_python_finds_settled(text):
+    # RE2 knows ASCII word characters and digits only; the gate must still let through every
+    # text Python's regex matches, in any script.
+    if safeguarding._RESOLVED.search(text):
+        assert _batch_matches(pa.array([text]), safeguarding.SETTLED_GATE)[0]
 
 
 def test_a_long_run_of_punctuation_is_read_at_once():

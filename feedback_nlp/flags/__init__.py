@@ -32,14 +32,16 @@ from .personal import (
 from .safeguarding import (
     CATEGORIES,
     CUE_PARTS,
+    REASSURANCE_PARTS,
     RULES,
+    SETTLED_GATE,
     Assessment,
     SafeguardingMatch,
     SafeguardingRules,
     cue_sentences,
     is_safeguarding,
+    settled,
 )
-from .safeguarding import reassures as _reassures  # cached below, under the public name
 
 __all__ = [
     "CATEGORIES",
@@ -48,6 +50,7 @@ __all__ = [
     "Assessment",
     "CommentFlags",
     "reassures",
+    "reassuring",
     "PERSONAL_KINDS",
     "PersonalItem",
     "SafeguardingMatch",
@@ -86,9 +89,9 @@ class CommentFlags:
 
 _NOTHING = CommentFlags((), Assessment((), ()))
 
-# Comments the safeguarding head flags repeat about as often as flag candidates do: their
-# reassurance read is cached the same way.
-reassures = lru_cache(maxsize=_CACHE_SIZE)(_reassures)
+# Comments the safeguarding head flags repeat about as often as flag candidates do: the parse
+# that looks for a reassuring phrase in them is cached the same way.
+_holds_reassurance = lru_cache(maxsize=_CACHE_SIZE)(RULES.holds_reassurance)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -132,6 +135,54 @@ def read_flags(texts, *, ner: str | None = None) -> list[CommentFlags]:
         _read(t, bool(s), bool(p), ner) if t is not None and (s or p) else _NOTHING
         for t, s, p in zip(texts, may_safeguard, may_identify)
     ]
+
+
+def reassuring(texts, assessments) -> np.ndarray:
+    """Which comments reassure, with no safeguarding rule standing in them: a harm they mention
+    is negated, idiomatic, hypothetical or settled; they tell of settled history; or they say the
+    person felt safe or agreed to a relative's help.
+
+    The safeguarding head reads words, not whether they are negated: this is what lets a
+    comment it is unsure of go unflagged (see :func:`feedback_nlp.decide.decide_safeguarding`).
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The comments (none missing).
+    assessments : sequence of Assessment
+        The rules' reading of each, as :func:`read_flags` gives it.
+
+    Returns
+    -------
+    ndarray of bool
+        One per comment, in input order.
+    """
+    lower = [t.lower() for t in texts]
+    column = pa.array(lower, type=pa.string())
+    may_settle = _batch_matches(column, SETTLED_GATE)
+    may_reassure = np.logical_or.reduce([_batch_matches(column, part) for part in REASSURANCE_PARTS])
+    return np.array(
+        [
+            not found.categories
+            and (found.cancelled or (s and settled(low)) or (r and _holds_reassurance(text)))
+            for text, low, found, s, r in zip(texts, lower, assessments, may_settle, may_reassure)
+        ],
+        dtype=bool,
+    )
+
+
+def reassures(text: str, assessment: Assessment | None = None) -> bool:
+    """Whether one comment reassures (see :func:`reassuring`); ``assessment``, the rules'
+    reading of it, where the caller has it, spares reading them again.
+
+    Examples
+    --------
+    >>> reassures("Nobody was ever rough with him."), reassures("He pushed me.")
+    (True, False)
+    """
+    if assessment is None:
+        assessment = read_flags([text])[0].safeguarding
+    return bool(reassuring([text], [assessment])[0])
 
 
 def detect_flags(texts, *, ner: str | None = None) -> list[tuple[str, ...]]:

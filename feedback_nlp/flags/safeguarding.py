@@ -20,6 +20,7 @@ from .rule_language import (
     phrases_of,
     prefilter,
     prefilter_parts,
+    re2_superset,
     rule_patterns,
     stem_norm,
     stems_of,
@@ -347,7 +348,7 @@ def _said(pattern: re.Pattern, text: str) -> bool:
     return any(not _NEGATED_BEFORE.search(text[max(0, m.start() - 40):m.start()]) for m in pattern.finditer(text))
 
 
-def _settled(text: str) -> bool:
+def settled(text: str) -> bool:
     """Whether ``text`` (lower case) tells of settled history and nothing in it goes on."""
     return _said(_RESOLVED, text) and not _said(_CURRENT, _NOT_CURRENT.sub(" ", text))
 
@@ -383,8 +384,13 @@ CUES = prefilter(_RULE_STRINGS)
 _PUNCTUATION_RUN = re.compile(r"(\W{3})\W+")
 # The same, in parts small enough for Arrow's RE2 to scan a batch fast.
 CUE_PARTS = prefilter_parts(_RULE_STRINGS)
-# A comment holding none of these cannot reassure (see SafeguardingRules.reassures).
+# A sentence holding none of these cannot reassure (see SafeguardingRules.holds_reassurance) ...
 _REASSURANCE_CUES = prefilter(REASSURANCE)
+# ... and a comment matching neither of these cannot hold a reassuring phrase nor be settled:
+# the gates Arrow's RE2 scans a batch with (see feedback_nlp.flags.reassuring).
+REASSURANCE_PARTS = prefilter_parts(REASSURANCE)
+SETTLED_GATE = re2_superset(_RESOLVED.pattern)
+_SENTENCE_END = re.compile(SENTENCE_END)
 
 
 def _searchable(lower: str) -> str:
@@ -551,24 +557,15 @@ class SafeguardingRules:
             cancelled=any(m.cancelled_by is not None and m.rule not in _RESPONSES for m in matches),
         )
 
-    def reassures(self, text: str, assessment: Assessment | None = None) -> bool:
-        """Whether ``text`` reassures and no rule stands in it: a harm it mentions is negated,
-        idiomatic, hypothetical or settled; it tells of settled history; or it says the person
-        felt safe or agreed to a relative's help.
+    def holds_reassurance(self, text: str) -> bool:
+        """Whether ``text`` holds a reassuring phrase (``REASSURANCE``) that says what it seems
+        to: not negated in its clause, not asked about ("asked if I felt safe").
 
-        ``assessment``, the rules' reading of ``text``'s cue sentences (:func:`cue_sentences`)
-        where the caller has it (a batch's, see :func:`feedback_nlp.flags.read_flags`), spares
-        reading the rules again: then only the reassuring phrases are looked for, and only in a
-        comment holding one's anchor.
+        Only the sentences holding a phrase's anchor are parsed: the checks stop at a sentence's end.
         """
-        lower = text.lower()
-        if assessment is None:
-            assessment = self.assess(cue_sentences(text)) if has_cue(lower) else Assessment((), ())
-        if assessment.categories:
-            return False
-        if assessment.cancelled or _settled(lower):
-            return True
-        return bool(_REASSURANCE_CUES.search(_searchable(lower))) and self._read(text, rules=False, reassurance=True)[1]
+        sentences = _SENTENCE_END.split(text)
+        cued = " ".join(s for s in sentences if _REASSURANCE_CUES.search(_searchable(s.lower())))
+        return bool(cued) and self._read(cued, rules=False, reassurance=True)[1]
 
     def flag(self, text: str) -> bool:
         """Whether ``text`` suggests a risk of harm to a person (no prefilter: see :func:`feedback_nlp.flags.detect_flags`)."""
@@ -643,19 +640,13 @@ def _harm_cancelled(doc, start: int, end: int, benign) -> str | None:
     while sent_end < len(doc) and ends < 2:
         ends += doc[sent_end].text in _SENTENCE_ENDS
         sent_end += 1
-    if _settled(doc[sent_start:sent_end].text.lower()):
+    if settled(doc[sent_start:sent_end].text.lower()):
         return "long_ago"
     return None
 
 
 # One instance, shared by every call; its matchers are built on first use.
 RULES = SafeguardingRules()
-
-
-def reassures(text: str, assessment: Assessment | None = None) -> bool:
-    """Whether one comment reassures, with no safeguarding rule standing (see
-    :meth:`SafeguardingRules.reassures`)."""
-    return RULES.reassures(text, assessment)
 
 
 def is_safeguarding(text) -> bool:
@@ -668,8 +659,6 @@ def is_safeguarding(text) -> bool:
         return False
     return RULES.flag(cue_sentences(text))
 
-
-_SENTENCE_END = re.compile(SENTENCE_END)
 
 
 def cue_sentences(text: str) -> str:
