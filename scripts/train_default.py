@@ -14,7 +14,7 @@ TRAINING_FILES = ["data/corpus.csv", "../shared/data/qdc_v6_dev.csv"]
 # examples written for it, and the evaluation sets that rounds of rules were tuned on (a set
 # written after the last round is left out, so that it still measures it).
 SAFEGUARDING_FILES = ["data/flags/safeguarding_train.csv"] + [
-    f"data/eval/safeguarding_eval_v{n}.csv" for n in range(1, 8)
+    f"data/eval/safeguarding_eval_v{n}.csv" for n in range(1, 10)
 ]
 
 if __name__ == "__main__":
