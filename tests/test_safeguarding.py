@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedback_nlp import load
-from feedback_nlp.flags import CATEGORIES, RULES, CommentFlags, is_safeguarding, read_flags, reassures, reassuring
+from feedback_nlp.flags import CATEGORIES, RULES, CommentFlags, SafeguardingRules, is_safeguarding, read_flags, reassures, reassuring
 from feedback_nlp.flags import _batch_matches
 from feedback_nlp.flags import safeguarding
 from feedback_nlp.decide import MODEL_CATEGORY, SURE_SAFEGUARDING, decide_safeguarding
@@ -187,6 +187,23 @@ def test_the_batch_reassurance_read_says_what_reading_every_whole_comment_says(c
     ]
     assert sum(whole) > 100
     assert reassuring(texts, found).tolist() == whole
+
+
+def test_a_rule_runs_only_where_its_words_are_and_matches_as_if_it_always_ran(corpus):
+    # A rule's Matcher runs only on a text holding every run of its words (run_patterns): the
+    # matches, and what cancels them, must be those of rules that always run.
+    texts = corpus["text"].tolist() + [
+        t for path in [*sorted(EVAL.glob("safeguarding_eval_v*.csv")), REPO / "data" / "flags" / "safeguarding.csv"]
+        for t in pd.read_csv(path)["text"]
+    ]
+    ungated = SafeguardingRules()
+    for group in ungated._build()[2].values():
+        for norm, entries in group.items():
+            group[norm] = [(matcher, negated, []) for matcher, negated, _ in entries]
+    cued = [safeguarding.cue_sentences(t) for t in texts if safeguarding.has_cue(t.lower())]
+    assert len(cued) > 1000
+    assert [RULES.matches(t) for t in cued] == [ungated.matches(t) for t in cued]
+    assert [RULES.holds_reassurance(t) for t in texts] == [ungated.holds_reassurance(t) for t in texts]
 
 
 @settings(max_examples=300, deadline=None)

@@ -21,6 +21,8 @@ from .rule_language import (
     prefilter,
     prefilter_parts,
     re2_superset,
+    rule_regexes,
+    run_patterns,
     rule_patterns,
     stem_norm,
     stems_of,
@@ -388,7 +390,7 @@ CUE_PARTS = prefilter_parts(_RULE_STRINGS)
 _REASSURANCE_CUES = prefilter(REASSURANCE)
 # ... and a comment matching neither of these cannot hold a reassuring phrase nor be settled:
 # the gates Arrow's RE2 scans a batch with (see feedback_nlp.flags.reassuring).
-REASSURANCE_PARTS = prefilter_parts(REASSURANCE)
+REASSURANCE_PARTS = rule_regexes(REASSURANCE)
 SETTLED_GATE = re2_superset(_RESOLVED.pattern)
 _SENTENCE_END = re.compile(SENTENCE_END)
 
@@ -494,10 +496,11 @@ class SafeguardingRules:
                     continue
                 matcher = Matcher(nlp.vocab)
                 matcher.add(key, rule_patterns(rule, stems))
+                # A Matcher call makes a spaCy Token of every token and asks Python of most
+                # of them: it runs only where the text holds every run of its rule's words.
+                entry = (matcher, "NEG" in rule.split(), run_patterns(rule))
                 for word in key_words(rule):
-                    gated[group].setdefault(stem_norm(word, word, stems, longest), []).append(
-                        (matcher, "NEG" in rule.split())
-                    )
+                    gated[group].setdefault(stem_norm(word, word, stems, longest), []).append(entry)
         self._built = (nlp, phrases, gated, stems, longest, {}, entries)
         return self._built
 
@@ -512,9 +515,13 @@ class SafeguardingRules:
         doc = nlp.make_doc(text)
         norms = set(mark_stems(doc, stems, longest, norm_cache))
         negated = not NEGATORS.isdisjoint(norms)
+        searchable = _searchable(text.lower())
 
         def run(group):
-            matchers = {id(m): m for n in norms for m, neg in gated[group].get(n, ()) if negated or not neg}
+            matchers = {
+                id(m): m for n in norms for m, neg, runs in gated[group].get(n, ())
+                if (negated or not neg) and all(r.search(searchable) for r in runs)
+            }
             found = [hit for m in matchers.values() for hit in m(doc)]
             return [(*nlp.vocab.strings[key].split(":"), start, end) for key, start, end in found]
 
