@@ -159,8 +159,10 @@ def reassuring(texts, assessments) -> np.ndarray:
     """
     lower = [t.lower() for t in texts]
     column = pa.array(lower, type=pa.string())
-    may_settle = _batch_matches(column, SETTLED_GATE)
-    may_reassure = np.logical_or.reduce([_batch_matches(column, part) for part in REASSURANCE_PARTS])
+    # RE2 reads a text in ASCII as Python does (see SETTLED_GATE); any other is asked in Python.
+    other_script = ~pc.string_is_ascii(column).to_numpy(zero_copy_only=False)
+    may_settle = other_script | _batch_matches(column, SETTLED_GATE)
+    may_reassure = np.logical_or.reduce([other_script] + [_batch_matches(column, part) for part in REASSURANCE_PARTS])
     return np.array(
         [
             not found.categories

@@ -297,12 +297,3 @@ def prefilter_parts(rules: Iterable[str]) -> list[str]:
         parts[-1][letter] = tails
     return [_alternation(part) for part in parts]
 
-
-def re2_superset(pattern: str) -> str:
-    r"""A regex for Arrow's RE2 that matches wherever Python's ``re`` matches ``pattern``.
-
-    RE2's ``\b``, ``\w`` and ``\d`` know ASCII only, where Python's know every script: the word
-    boundaries are dropped and the two classes widened to Unicode letters and numbers, so the
-    result may match more, never less. ``pattern`` must hold no ``\w`` or ``\d`` inside brackets.
-    """
-    return pattern.replace(r"\b", "").replace(r"\d", r"\p{N}").replace(r"\w", r"[\p{L}\p{N}_]")

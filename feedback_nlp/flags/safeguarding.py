@@ -20,7 +20,6 @@ from .rule_language import (
     phrases_of,
     prefilter,
     prefilter_parts,
-    re2_superset,
     rule_regexes,
     run_patterns,
     rule_patterns,
@@ -389,9 +388,10 @@ CUE_PARTS = prefilter_parts(_RULE_STRINGS)
 # A sentence holding none of these cannot reassure (see SafeguardingRules.holds_reassurance) ...
 _REASSURANCE_CUES = prefilter(REASSURANCE)
 # ... and a comment matching neither of these cannot hold a reassuring phrase nor be settled:
-# the gates Arrow's RE2 scans a batch with (see feedback_nlp.flags.reassuring).
+# the gates Arrow's RE2 scans a batch with (see feedback_nlp.flags.reassuring). RE2's \b, \w
+# and \d know ASCII only, Python's every script: a text in ASCII is read the same by both.
 REASSURANCE_PARTS = rule_regexes(REASSURANCE)
-SETTLED_GATE = re2_superset(_RESOLVED.pattern)
+SETTLED_GATE = _RESOLVED.pattern
 _SENTENCE_END = re.compile(SENTENCE_END)
 
 
