@@ -31,7 +31,10 @@ from .routing import Router
 from .tables import ENCODINGS, TableReader, TableWriter, file_kind, find_context_column, find_text_column, squash
 from .tagging import EXPLAIN_COLUMNS, RESULT_COLUMNS, Tagger
 
-CHUNK_ROWS = 5_000
+# Rows read, tagged and written at a time. Arrow compiles the flags' RE2 prefilters afresh for
+# every batch it scans, and the safeguarding one builds its DFA anew: over 1,000,000 rows that
+# cost 0.69 s per 100,000 in chunks of 5,000 and 0.33 s in chunks of 20,000 (docs/safeguarding.md).
+CHUNK_ROWS = 20_000
 
 
 @dataclass(frozen=True)
