@@ -35,6 +35,9 @@ from .tagging import EXPLAIN_COLUMNS, RESULT_COLUMNS, Tagger
 # every batch it scans, and the safeguarding one builds its DFA anew: over 1,000,000 rows that
 # cost 0.69 s per 100,000 in chunks of 5,000 and 0.33 s in chunks of 20,000 (docs/safeguarding.md).
 CHUNK_ROWS = 20_000
+# The first rows, by whose values the question and rating columns are found: as many as a chunk
+# held before chunks grew, so that a file's columns are found as they were.
+COLUMN_SAMPLE_ROWS = 5_000
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,8 @@ def tag_file(
         chunks = iter(reader)
         first = next(chunks, None)  # a look at the values, to find the question column by them
         question_column, rating_column, found = context_columns(
-            reader.columns, column, question_column, rating_column, first, tagger
+            reader.columns, column, question_column, rating_column,
+            None if first is None else first.head(COLUMN_SAMPLE_ROWS), tagger
         )
     except BaseException:
         reader.close()

@@ -27,7 +27,7 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.preprocessing import normalize
 
-from .batch import CHUNK_ROWS, context_columns
+from .batch import CHUNK_ROWS, COLUMN_SAMPLE_ROWS, context_columns
 from .corpus import read_corpus
 from .exceptions import ColumnError, InputFileError, RatingError, SettingError
 from .features import normalise_texts, question_kinds
@@ -139,7 +139,7 @@ def review(
     frame = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     column = find_text_column(columns, column)
     question_column, rating_column, found = context_columns(
-        columns, column, question_column, rating_column, frame.head(CHUNK_ROWS), tagger
+        columns, column, question_column, rating_column, frame.head(COLUMN_SAMPLE_ROWS), tagger
     )
     used = (column, question_column, rating_column)
     clashes = [c for c in columns if c in SHEET_COLUMNS and c not in used]

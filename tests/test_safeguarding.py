@@ -3,14 +3,12 @@ flag carries, and what the rules read: clause-scoped negation, exact idioms, rea
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedback_nlp import load
-from feedback_nlp.flags import CATEGORIES, RULES, CommentFlags, SafeguardingRules, is_safeguarding, read_flags, reassures, reassuring
-from feedback_nlp.flags import _batch_matches
+from feedback_nlp.flags import CATEGORIES, RULES, CommentFlags, is_safeguarding, read_flags, reassures, reassuring
 from feedback_nlp.flags import safeguarding
 from feedback_nlp.decide import MODEL_CATEGORY, SURE_SAFEGUARDING, decide_safeguarding
 
@@ -172,38 +170,44 @@ def test_a_reassurance_read_given_the_batchs_reading_says_what_a_read_afresh_say
     assert reassures(text, read_flags([text])[0].safeguarding) is reassuring
 
 
+def _read_whole(texts) -> tuple[list[bool], list]:
+    """Whether each comment reassures, read with no gate (what reassuring must say), and the
+    rules' reading of each."""
+    found = [read.safeguarding for read in read_flags(texts)]
+    return [
+        not a.categories and (a.cancelled or safeguarding.settled(t.lower()) or RULES.holds_reassurance(t))
+        for t, a in zip(texts, found)
+    ], found
+
+
 def test_the_batch_reassurance_read_says_what_reading_every_whole_comment_says(corpus):
-    # reassuring rules out most of a batch with RE2 gates and parses only the sentences holding
-    # a reassuring phrase's anchor: it must say what the ungated reading of whole comments says.
+    # reassuring rules out most of a batch with RE2 gates before spaCy parses a comment: it
+    # must say what the ungated reading says.
     texts = corpus["text"].tolist() + [
         t for name in ("safeguarding.csv", "safeguarding_train.csv", "theme_sentiment.csv")
         for t in pd.read_csv(REPO / "data" / "flags" / name)["text"]
     ]
-    found = [read.safeguarding for read in read_flags(texts)]
-    whole = [
-        not a.categories
-        and (a.cancelled or safeguarding.settled(t.lower()) or RULES._read(t, rules=False, reassurance=True)[1])
-        for t, a in zip(texts, found)
-    ]
+    whole, found = _read_whole(texts)
     assert sum(whole) > 100
     assert reassuring(texts, found).tolist() == whole
 
 
-def test_a_rule_runs_only_where_its_words_are_and_matches_as_if_it_always_ran(corpus):
-    # A rule's Matcher runs only on a text holding every run of its words (run_patterns): the
-    # matches, and what cancels them, must be those of rules that always run.
-    texts = corpus["text"].tolist() + [
-        t for path in [*sorted(EVAL.glob("safeguarding_eval_v*.csv")), REPO / "data" / "flags" / "safeguarding.csv"]
-        for t in pd.read_csv(path)["text"]
-    ]
-    ungated = SafeguardingRules()
-    for group in ungated._build()[2].values():
-        for norm, entries in group.items():
-            group[norm] = [(matcher, negated, []) for matcher, negated, _ in entries]
-    cued = [safeguarding.cue_sentences(t) for t in texts if safeguarding.has_cue(t.lower())]
-    assert len(cued) > 1000
-    assert [RULES.matches(t) for t in cued] == [ungated.matches(t) for t in cued]
-    assert [RULES.holds_reassurance(t) for t in texts] == [ungated.holds_reassurance(t) for t in texts]
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A sentence end spaCy does not see ("St.", "...") must not hide a negator or a question.
+        "I have never once at St. Mary's felt safe.",
+        "They asked if... I felt safe at home.",
+        "Not once was Dr. Smith rude to me.",
+        # A reassuring phrase's word inside a token the text writes as one.
+        "Seen at 10am happy with that.",
+        "My daughter does my shopping, (Mum)'s agreed to it.",
+        "Nobody wasnt rude.",
+    ],
+)
+def test_the_reassurance_gates_let_through_what_spacy_reads(text):
+    whole, found = _read_whole([text])
+    assert reassuring([text], found).tolist() == whole
 
 
 @settings(max_examples=300, deadline=None)
@@ -220,9 +224,8 @@ def test_a_rule_runs_only_where_its_words_are_and_matches_as_if_it_always_ran(co
 def test_the_settled_gate_passes_every_text_python_finds_settled(text):
     # RE2 knows ASCII word characters and digits only; the batch read must still find settled
     # every text Python's regex does, in any script.
-    found = read_flags([text])[0].safeguarding
-    assert reassuring([text], [found])[0] == (not found.categories and (found.cancelled or safeguarding.settled(text)
-        or RULES._read(text, rules=False, reassurance=True)[1]))
+    whole, found = _read_whole([text])
+    assert reassuring([text], found).tolist() == whole
 
 
 def test_a_long_run_of_punctuation_is_read_at_once():

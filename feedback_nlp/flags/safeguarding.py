@@ -21,7 +21,6 @@ from .rule_language import (
     prefilter,
     prefilter_parts,
     rule_regexes,
-    run_patterns,
     rule_patterns,
     stem_norm,
     stems_of,
@@ -385,11 +384,10 @@ CUES = prefilter(_RULE_STRINGS)
 _PUNCTUATION_RUN = re.compile(r"(\W{3})\W+")
 # The same, in parts small enough for Arrow's RE2 to scan a batch fast.
 CUE_PARTS = prefilter_parts(_RULE_STRINGS)
-# A sentence holding none of these cannot reassure (see SafeguardingRules.holds_reassurance) ...
-_REASSURANCE_CUES = prefilter(REASSURANCE)
-# ... and a comment matching neither of these cannot hold a reassuring phrase nor be settled:
-# the gates Arrow's RE2 scans a batch with (see feedback_nlp.flags.reassuring). RE2's \b, \w
-# and \d know ASCII only, Python's every script: a text in ASCII is read the same by both.
+# A comment matching none of these cannot hold a reassuring phrase, nor one not matching this
+# be settled: the gates Arrow's RE2 scans a batch with (see feedback_nlp.flags.reassuring). RE2's
+# \b, \w and \d know ASCII only, Python's every script: they are right for a text in ASCII
+# only, and reassuring sends any other to Python.
 REASSURANCE_PARTS = rule_regexes(REASSURANCE)
 SETTLED_GATE = _RESOLVED.pattern
 _SENTENCE_END = re.compile(SENTENCE_END)
@@ -496,11 +494,10 @@ class SafeguardingRules:
                     continue
                 matcher = Matcher(nlp.vocab)
                 matcher.add(key, rule_patterns(rule, stems))
-                # A Matcher call makes a spaCy Token of every token and asks Python of most
-                # of them: it runs only where the text holds every run of its rule's words.
-                entry = (matcher, "NEG" in rule.split(), run_patterns(rule))
                 for word in key_words(rule):
-                    gated[group].setdefault(stem_norm(word, word, stems, longest), []).append(entry)
+                    gated[group].setdefault(stem_norm(word, word, stems, longest), []).append(
+                        (matcher, "NEG" in rule.split())
+                    )
         self._built = (nlp, phrases, gated, stems, longest, {}, entries)
         return self._built
 
@@ -515,13 +512,9 @@ class SafeguardingRules:
         doc = nlp.make_doc(text)
         norms = set(mark_stems(doc, stems, longest, norm_cache))
         negated = not NEGATORS.isdisjoint(norms)
-        searchable = _searchable(text.lower())
 
         def run(group):
-            matchers = {
-                id(m): m for n in norms for m, neg, runs in gated[group].get(n, ())
-                if (negated or not neg) and all(r.search(searchable) for r in runs)
-            }
+            matchers = {id(m): m for n in norms for m, neg in gated[group].get(n, ()) if negated or not neg}
             found = [hit for m in matchers.values() for hit in m(doc)]
             return [(*nlp.vocab.strings[key].split(":"), start, end) for key, start, end in found]
 
@@ -566,13 +559,9 @@ class SafeguardingRules:
 
     def holds_reassurance(self, text: str) -> bool:
         """Whether ``text`` holds a reassuring phrase (``REASSURANCE``) that says what it seems
-        to: not negated in its clause, not asked about ("asked if I felt safe").
-
-        Only the sentences holding a phrase's anchor are parsed: the checks stop at a sentence's end.
-        """
-        sentences = _SENTENCE_END.split(text)
-        cued = " ".join(s for s in sentences if _REASSURANCE_CUES.search(_searchable(s.lower())))
-        return bool(cued) and self._read(cued, rules=False, reassurance=True)[1]
+        to: not negated in its clause, not asked about ("asked if I felt safe"). No prefilter:
+        see :func:`feedback_nlp.flags.reassuring`."""
+        return self._read(text, rules=False, reassurance=True)[1]
 
     def flag(self, text: str) -> bool:
         """Whether ``text`` suggests a risk of harm to a person (no prefilter: see :func:`feedback_nlp.flags.detect_flags`)."""
