@@ -167,7 +167,7 @@ def reassuring(texts, assessments) -> np.ndarray:
         [
             not found.categories
             and (found.cancelled or (s and settled(low)) or (r and _holds_reassurance(text)))
-            for text, low, found, s, r in zip(texts, lower, assessments, may_settle, may_reassure)
+            for text, low, found, s, r in zip(texts, lower, assessments, may_settle, may_reassure, strict=True)
         ],
         dtype=bool,
     )
@@ -183,7 +183,7 @@ def reassures(text: str, assessment: Assessment | None = None) -> bool:
     (True, False)
     """
     if assessment is None:
-        assessment = read_flags([text])[0].safeguarding
+        assessment = read_flags([text])[0].safeguarding  # as a batch reads it (RE2's prefilter)
     return bool(reassuring([text], [assessment])[0])
 
 

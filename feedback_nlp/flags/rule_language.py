@@ -1,4 +1,4 @@
-"""The rule language of the safeguarding flag, compiled to spaCy matchers and one prefilter regex.
+"""The rule language of the safeguarding flag, compiled to spaCy matchers and the regexes that gate them.
 
 A rule is a space-separated token spec for spaCy's Matcher:
 

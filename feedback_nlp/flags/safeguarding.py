@@ -20,8 +20,8 @@ from .rule_language import (
     phrases_of,
     prefilter,
     prefilter_parts,
-    rule_regexes,
     rule_patterns,
+    rule_regexes,
     stem_norm,
     stems_of,
 )
@@ -654,7 +654,6 @@ def is_safeguarding(text) -> bool:
     if is_missing(text) or not has_cue(text.lower()):
         return False
     return RULES.flag(cue_sentences(text))
-
 
 
 def cue_sentences(text: str) -> str:
