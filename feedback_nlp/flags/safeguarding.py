@@ -380,7 +380,8 @@ CUES = prefilter(_RULE_STRINGS)
 # A run of spaces and punctuation is cut to three characters before Python's regex engine reads
 # a text: a wildcard ("\S+\W*") and the gaps around it can split a long run in exponentially
 # many ways ("No" and 40 "!" took 2 s, 50 took 9 s). An anchor matches a run of three wherever
-# it matches a longer one.
+# it matches a longer one, but for a wildcard standing for a punctuation token: "took £ — from"
+# becomes "took £ from" and is missed (Arrow's prefilter reads the text uncut and finds it).
 _PUNCTUATION_RUN = re.compile(r"(\W{3})\W+")
 # The same, in parts small enough for Arrow's RE2 to scan a batch fast.
 CUE_PARTS = prefilter_parts(_RULE_STRINGS)
@@ -390,7 +391,6 @@ CUE_PARTS = prefilter_parts(_RULE_STRINGS)
 # only, and reassuring sends any other to Python.
 REASSURANCE_PARTS = rule_regexes(REASSURANCE)
 SETTLED_GATE = _RESOLVED.pattern
-_SENTENCE_END = re.compile(SENTENCE_END)
 
 
 def _searchable(lower: str) -> str:
@@ -654,6 +654,9 @@ def is_safeguarding(text) -> bool:
     if is_missing(text) or not has_cue(text.lower()):
         return False
     return RULES.flag(cue_sentences(text))
+
+
+_SENTENCE_END = re.compile(SENTENCE_END)
 
 
 def cue_sentences(text: str) -> str:
