@@ -228,6 +228,53 @@ def test_the_settled_gate_passes_every_text_python_finds_settled(text):
     assert reassuring([text], found).tolist() == whole
 
 
+def _rule_words():
+    """Every word the rules name (a stem with an ending), the negators, and some filler."""
+    words = {"and", "the", "he", "me", ".", ",", "?", "x", "n't"}
+    for pairs in RULES._entries().values():
+        for _, rule in pairs:
+            for word in rule.split():
+                if word == "NEG" or word.startswith("_"):
+                    continue
+                words |= {o[:-1] + "ing" if o.endswith("*") else o for o in word.rstrip("?").split("|")}
+    return sorted(words | safeguarding.NEGATORS)
+
+
+_NLP, _, _GATED, _STEMS, _LONGEST, _NORMS, _ = safeguarding.SafeguardingRules()._build()
+_GATES = [gate for group in _GATED.values() for gates in group.values() for gate in gates]
+_ALL_RULES = sorted({rule for pairs in RULES._entries().values() for _, rule in pairs})
+
+
+@st.composite
+def _said(draw, words=st.sampled_from(_rule_words())):
+    """A rule said in words: each word one of its options, each wildcard as many words as it takes."""
+    said = []
+    for word in draw(st.sampled_from(_ALL_RULES)).split():
+        if word.startswith("_{"):
+            said += draw(st.lists(words, max_size=int(word[2:-1].split(",")[1])))
+        elif word == "_" or word == "_?":
+            said += draw(st.lists(words, min_size=word == "_", max_size=1))
+        elif word == "NEG":
+            said.append(draw(st.sampled_from(sorted(safeguarding.NEGATORS))))
+        elif not word.endswith("?") or draw(st.booleans()):
+            option = draw(st.sampled_from(word.rstrip("?").split("|")))
+            if option.endswith("*"):  # a word starting with the stem, or with a longer one
+                option = draw(st.sampled_from(sorted(m for m in _STEMS if m.startswith(option[:-1])))) + "ing"
+            said.append(option)
+    return said
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(_said(), st.lists(st.sampled_from(_rule_words()), max_size=3)), max_size=6))
+def test_a_rule_read_around_its_key_words_finds_what_it_finds_in_the_whole_comment(parts):
+    # Each rule's Matcher reads only the tokens within reach of its key word; over rules said
+    # among other rules' words, it must find every match a read of the whole comment does.
+    doc = _NLP.make_doc(" ".join(word for part in parts for word in part))
+    norms = safeguarding.mark_stems(doc, _STEMS, _LONGEST, _NORMS)
+    gates = [gate for gate in _GATES if not gate.anchors.isdisjoint(norms)]
+    assert [gate.matches(doc, norms) for gate in gates] == [gate.matcher(doc) for gate in gates]
+
+
 def test_a_long_run_of_punctuation_is_read_at_once():
     # Python's regex engine could split a run of "!" among a rule's wildcards in exponentially
     # many ways: "No" and 50 of them took 9 s.

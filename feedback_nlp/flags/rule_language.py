@@ -104,22 +104,39 @@ _COMMON = frozenset(
 )
 
 
-def key_words(rule: str) -> set[str]:
-    """The NORMs of a rule's most selective required word: a doc without one cannot match it.
-
-    Most selective: a word with no common option (``_COMMON``) before one with any, then the
-    one whose shortest option is longest.
-    """
+def _key_word(rule: str) -> tuple[int, list[str]] | None:
+    """The position and the options (without stars) of a rule's most selective required word:
+    one with no common option (``_COMMON``) before one with any, then the one whose shortest
+    option is longest."""
     best = None
-    for word in rule.split():
+    for i, word in enumerate(rule.split()):
         if word == "NEG" or word.startswith("_") or (word.endswith("?") and len(word) > 1):
             continue
         options = [o.rstrip("*") for o in word.split("|")]
         score = (_COMMON.isdisjoint(options), min(map(len, options)))
         if best is None or score > best[0]:
-            best = (score, options)
+            best = (score, i, options)
+    return None if best is None else best[1:]
+
+
+def key_words(rule: str) -> set[str]:
+    """The NORMs of a rule's most selective required word: a doc without one cannot match it."""
+    key = _key_word(rule)
     # Norms are lower case, a stem for words starting with one, "not" for n't.
-    return {"not" if o in ("n't", "nt") else o for o in best[1]} if best else set()
+    return {"not" if o in ("n't", "nt") else o for o in key[1]} if key else set()
+
+
+def _most_tokens(word: str) -> int:
+    """The most tokens one word of the rule language matches (``_{0,3}``: three)."""
+    return int(word[2:-1].split(",")[1]) if word.startswith("_{") else 1
+
+
+def key_word_reach(rule: str) -> tuple[int, int]:
+    """The most tokens a match of ``rule`` can hold before its key word (:func:`key_words`) and
+    after it: a match around a key word at token ``i`` lies within ``i - before .. i + after``."""
+    words = rule.split()
+    index = _key_word(rule)[0]
+    return sum(map(_most_tokens, words[:index])), sum(map(_most_tokens, words[index + 1:]))
 
 
 def is_phrase_rule(rule: str) -> bool:

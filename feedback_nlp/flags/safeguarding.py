@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..features import SENTENCE_END, is_missing
 from .rule_language import (
     NEGATORS,
     is_phrase_rule,
+    key_word_reach,
     key_words,
     mark_stems,
     phrases_of,
@@ -430,6 +432,33 @@ class Assessment:
 _NORM_CACHE_SIZE = 200_000
 
 
+class _Gate(NamedTuple):
+    """The Matcher of one rule, with where in a doc its matches can lie."""
+
+    matcher: object  # spacy.matcher.Matcher
+    negated: bool  # the rule holds NEG, so only a doc with a negator can match it
+    anchors: frozenset  # NORMs its key word's token can carry
+    before: int  # tokens a match can hold before its key word
+    after: int  # and after it
+
+    def matches(self, doc, norms: list[str]) -> list[tuple[int, int, int]]:
+        """The Matcher's (key, start, end) matches in ``doc``, whose tokens' NORMs are ``norms``.
+
+        Every match holds a key word, so the Matcher reads only the tokens within reach of one:
+        it costs per token (it makes a Python Token of each), and most of a comment is out of
+        reach of a rule's few words.
+        """
+        windows = []
+        for i, norm in enumerate(norms):
+            if norm in self.anchors:
+                start, end = max(0, i - self.before), min(len(norms), i + self.after + 1)
+                if windows and start <= windows[-1][1]:
+                    windows[-1][1] = end
+                else:
+                    windows.append([start, end])
+        return [(key, a + start, a + end) for a, b in windows for key, start, end in self.matcher(doc[a:b])]
+
+
 class SafeguardingRules:
     """spaCy Matcher rules for the safeguarding flag, built lazily on first use.
 
@@ -494,10 +523,13 @@ class SafeguardingRules:
                     continue
                 matcher = Matcher(nlp.vocab)
                 matcher.add(key, rule_patterns(rule, stems))
-                for word in key_words(rule):
-                    gated[group].setdefault(stem_norm(word, word, stems, longest), []).append(
-                        (matcher, "NEG" in rule.split())
-                    )
+                keys = {stem_norm(word, word, stems, longest) for word in key_words(rule)}
+                # A key word's token may carry a longer stem ("physio*" matches the NORM
+                # "physiotherap"): a match can lie around those too.
+                anchors = frozenset(keys | {s for s in stems if any(s.startswith(k) for k in keys)})
+                gate = _Gate(matcher, "NEG" in rule.split(), anchors, *key_word_reach(rule))
+                for norm in keys:
+                    gated[group].setdefault(norm, []).append(gate)
         self._built = (nlp, phrases, gated, stems, longest, {}, entries)
         return self._built
 
@@ -510,12 +542,13 @@ class SafeguardingRules:
         if len(norm_cache) > _NORM_CACHE_SIZE:
             nlp, phrases, gated, stems, longest, norm_cache, entries = self._build()
         doc = nlp.make_doc(text)
-        norms = set(mark_stems(doc, stems, longest, norm_cache))
-        negated = not NEGATORS.isdisjoint(norms)
+        norms = mark_stems(doc, stems, longest, norm_cache)
+        present = set(norms)
+        negated = not NEGATORS.isdisjoint(present)
 
         def run(group):
-            matchers = {id(m): m for n in norms for m, neg in gated[group].get(n, ()) if negated or not neg}
-            found = [hit for m in matchers.values() for hit in m(doc)]
+            gates = {id(g): g for n in present for g in gated[group].get(n, ()) if negated or not g.negated}
+            found = [hit for gate in gates.values() for hit in gate.matches(doc, norms)]
             return [(*nlp.vocab.strings[key].split(":"), start, end) for key, start, end in found]
 
         hits = []
