@@ -1,6 +1,10 @@
 """Safeguarding (issue 18): the figures on the independent sets, the categories and words a
 flag carries, and what the rules read: clause-scoped negation, exact idioms, reassurance."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -273,6 +277,18 @@ def test_a_rule_read_around_its_key_words_finds_what_it_finds_in_the_whole_comme
     norms = safeguarding.mark_stems(doc, _STEMS, _LONGEST, _NORMS)
     gates = [gate for gate in _GATES if not gate.anchors.isdisjoint(norms)]
     assert [gate.matches(doc, norms) for gate in gates] == [gate.matcher(doc) for gate in gates]
+
+
+def test_the_prefilter_is_the_same_text_in_every_process():
+    # Sets iterate in an order that changes with each process's hash seed; the prefilter built
+    # from them must not, or its speed and its reading would change from run to run.
+    script = "import hashlib; from feedback_nlp.flags import CUE_PARTS; print(hashlib.sha256(repr(CUE_PARTS).encode()).hexdigest())"
+    texts = {
+        subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
+                       capture_output=True, text=True, check=True).stdout
+        for seed in ("1", "2")
+    }
+    assert len(texts) == 1
 
 
 def test_a_long_run_of_punctuation_is_read_at_once():

@@ -166,9 +166,10 @@ def _option_regex(option: str, glued: bool = False) -> str:
 # A negator as the text writes it, for anchors that start with NEG: a word of NEGATORS,
 # "cannot", or "n't" or "nt" alone or after a word spaCy splits it from ("didn't", "dont"), with
 # the "'ve" it splits off too ("wouldn't've", "wouldntve"). The words are spaCy's own list: a
-# pattern such as "\w*n't" instead cost Python's regex a scan of every word.
+# pattern such as "\w*n't" instead cost Python's regex a scan of every word. Longest first, then
+# in alphabetical order: a set's order changes with each process's hash seed, and so did this text.
 _NEG_TEXT = (
-    "(?:(?:" + "|".join(map(re.escape, sorted(NEGATORS, key=len, reverse=True))) + "|cannot"
+    "(?:(?:" + "|".join(map(re.escape, sorted(NEGATORS, key=lambda w: (-len(w), w)))) + "|cannot"
     r"|(?:ai|are|ca|could|dare|did|does|do|had|has|have|is|may|might|must|need|ought|sha|should|was|were|wo|would)?"
     r"n['’]?t)(?:['’]?ve)?\b)"
 )
