@@ -45,11 +45,13 @@ class ModelScores:
     known_terms: np.ndarray
 
 
-# Distinct comments scored at a time. The features of 20,000 comments (a batch's chunk) take
-# over 100 MiB, more than glibc keeps for reuse once freed (32 MiB at most): mapped afresh for
-# every chunk, their pages were zeroed anew, 11-12 s of system time over 1,000,000 rows against
-# 5-6 s in blocks of 5,000 (docs/safeguarding.md).
-SCORING_ROWS = 5_000
+# Distinct comments (text, question kind, rating) scored at a time. The features of 20,000
+# comments (a batch's chunk) take over 100 MiB, more than glibc keeps for reuse once freed
+# (32 MiB at most): mapped afresh for every chunk, their pages were zeroed anew, 11-12 s of
+# system time over 1,000,000 rows against 5-6 s in blocks of 5,000 (docs/safeguarding.md).
+# Scores do not depend on the block, except a sentence encoder's, by about 1e-7 (see
+# SentenceEmbeddings).
+SCORING_BLOCK = 5_000
 
 
 class CommentModel(BaseEstimator):
@@ -313,8 +315,8 @@ class CommentModel(BaseEstimator):
         known_terms = np.zeros(len(distinct_keys), dtype=np.int64)
         safeguarding = np.zeros(len(distinct_keys))
         rows = np.flatnonzero(said)
-        for start in range(0, len(rows), SCORING_ROWS):
-            block = rows[start:start + SCORING_ROWS]
+        for start in range(0, len(rows), SCORING_BLOCK):
+            block = rows[start:start + SCORING_BLOCK]
             X = self._joined(
                 self.features_.transform(np.column_stack([key_texts[block], key_kinds[block]])), key_texts[block]
             )

@@ -78,11 +78,12 @@ def test_safeguarding_head_keeps_its_recall_on_training_folds_and_needs_enough_f
     without = CommentModel().fit(texts, themes, sentiment, None, few)
     assert without.safeguarding_ is None and not without.predict_scores(texts).safeguarding.any()
 
+
 def test_scores_are_the_same_whatever_the_block_of_comments_scored_at_once(tagger, small_corpus, monkeypatch):
-    # Distinct comments are scored SCORING_ROWS at a time; each row's scores must land on its row.
+    # Distinct comments are scored SCORING_BLOCK at a time; each row's scores must land on its row.
     texts = np.concatenate([small_corpus["text"].to_numpy(dtype=object), ["", None, "Nothing", "Nothing"]])
     whole = tagger.model.predict_scores(texts)
-    monkeypatch.setattr(model_module, "SCORING_ROWS", 7)
+    monkeypatch.setattr(model_module, "SCORING_BLOCK", 7)
     blocks = tagger.model.predict_scores(texts)
     for field in ("themes", "sentiment", "safeguarding", "known_terms"):
         np.testing.assert_array_equal(getattr(blocks, field), getattr(whole, field))

@@ -126,17 +126,29 @@ def key_words(rule: str) -> set[str]:
     return {"not" if o in ("n't", "nt") else o for o in key[1]} if key else set()
 
 
-def _most_tokens(word: str) -> int:
-    """The most tokens one word of the rule language matches (``_{0,3}``: three)."""
-    return int(word[2:-1].split(",")[1]) if word.startswith("_{") else 1
+def _most_tokens(word: str) -> int | None:
+    """The most tokens one word of the rule language matches: ``_{0,3}`` three, ``_{2}`` two,
+    ``_{1,}`` any number (None); any other word one."""
+    if not word.startswith("_{"):
+        return 1
+    most = word[2:-1].split(",")[-1]
+    return int(most) if most else None
 
 
-def key_word_reach(rule: str) -> tuple[int, int]:
-    """The most tokens a match of ``rule`` can hold before its key word (:func:`key_words`) and
-    after it: a match around a key word at token ``i`` lies within ``i - before .. i + after``."""
+def key_word_reach(rule: str, stems: frozenset[str]) -> tuple[frozenset[str], frozenset[str], int, int] | None:
+    """Where a match of ``rule`` can lie in a doc: the LOWERs and the NORMs its key word
+    (:func:`key_words`) accepts, as its Matcher pattern reads them (a token with one of either
+    holds it), and the most tokens a match can hold before that token and after it. None for a
+    rule with no required word or with a wildcard of no bound: its matches may lie anywhere."""
+    key = _key_word(rule)
     words = rule.split()
-    index = _key_word(rule)[0]
-    return sum(map(_most_tokens, words[:index])), sum(map(_most_tokens, words[index + 1:]))
+    most = [_most_tokens(word) for word in words]
+    if key is None or None in most:
+        return None
+    lowers, norms = set(), set()
+    for token in _spec_tokens(words[key[0]], stems):
+        (lowers if "LOWER" in token else norms).update(token.get("LOWER", token.get("NORM"))["IN"])
+    return frozenset(lowers), frozenset(norms), sum(most[:key[0]]), sum(most[key[0] + 1:])
 
 
 def is_phrase_rule(rule: str) -> bool:

@@ -433,24 +433,28 @@ _NORM_CACHE_SIZE = 200_000
 
 
 class _Gate(NamedTuple):
-    """The Matcher of one rule, with where in a doc its matches can lie."""
+    """The Matcher of one rule, and where in a doc its matches can lie (see key_word_reach)."""
 
-    matcher: object  # spacy.matcher.Matcher
+    matcher: object  # a spacy.matcher.Matcher, imported only when the rules are built
     negated: bool  # the rule holds NEG, so only a doc with a negator can match it
-    anchors: frozenset  # NORMs its key word's token can carry
-    before: int  # tokens a match can hold before its key word
-    after: int  # and after it
+    lowers: frozenset  # the hash ids of the LOWERs its key word accepts
+    norms: frozenset  # the NORMs it accepts
+    before: int | None  # the most tokens a match holds before its key word; None: read every token
+    after: int | None  # and after it
 
-    def matches(self, doc, norms: list[str]) -> list[tuple[int, int, int]]:
-        """The Matcher's (key, start, end) matches in ``doc``, whose tokens' NORMs are ``norms``.
+    def matches(self, doc, lowers: list[int], norms: list[str]) -> list[tuple[int, int, int]]:
+        """The Matcher's (key, start, end) matches in ``doc``, whose tokens' LOWER ids and NORMs
+        are ``lowers`` and ``norms``: found in the windows around the key word's tokens only.
 
-        Every match holds a key word, so the Matcher reads only the tokens within reach of one:
-        it costs per token (it makes a Python Token of each), and most of a comment is out of
-        reach of a rule's few words.
+        The Matcher makes a Python Token of every token it reads, and most of a comment is out of
+        reach of a rule's few words: on the comments of 100,000 synthetic rows that reach spaCy,
+        the rules' read took a quarter less time so.
         """
+        if self.before is None:
+            return self.matcher(doc)
         windows = []
-        for i, norm in enumerate(norms):
-            if norm in self.anchors:
+        for i, (lower, norm) in enumerate(zip(lowers, norms)):
+            if lower in self.lowers or norm in self.norms:
                 start, end = max(0, i - self.before), min(len(norms), i + self.after + 1)
                 if windows and start <= windows[-1][1]:
                     windows[-1][1] = end
@@ -523,19 +527,20 @@ class SafeguardingRules:
                     continue
                 matcher = Matcher(nlp.vocab)
                 matcher.add(key, rule_patterns(rule, stems))
-                keys = {stem_norm(word, word, stems, longest) for word in key_words(rule)}
-                # A key word's token may carry a longer stem ("physio*" matches the NORM
-                # "physiotherap"): a match can lie around those too.
-                anchors = frozenset(keys | {s for s in stems if any(s.startswith(k) for k in keys)})
-                gate = _Gate(matcher, "NEG" in rule.split(), anchors, *key_word_reach(rule))
-                for norm in keys:
-                    gated[group].setdefault(norm, []).append(gate)
+                reach = key_word_reach(rule, stems)
+                gate = _Gate(matcher, "NEG" in rule.split(), *(
+                    (frozenset(map(nlp.vocab.strings.add, reach[0])), *reach[1:]) if reach else ((), (), None, None)
+                ))
+                for word in key_words(rule):
+                    gated[group].setdefault(stem_norm(word, word, stems, longest), []).append(gate)
         self._built = (nlp, phrases, gated, stems, longest, {}, entries)
         return self._built
 
     def _read(self, text: str, *, rules: bool = True, reassurance: bool = False) -> tuple[list[SafeguardingMatch], bool]:
         """The harm and negated-care matches of ``text`` (none unless ``rules``) and, when asked,
         whether it holds a reassuring phrase."""
+        from spacy.attrs import LOWER
+
         nlp, phrases, gated, stems, longest, norm_cache, entries = self._built or self._build()
         # Every new token adds to spaCy's string store and the norm cache: start afresh now and
         # then, so that memory stays flat over millions of comments.
@@ -543,12 +548,14 @@ class SafeguardingRules:
             nlp, phrases, gated, stems, longest, norm_cache, entries = self._build()
         doc = nlp.make_doc(text)
         norms = mark_stems(doc, stems, longest, norm_cache)
+        lowers = doc.to_array(LOWER).tolist()
         present = set(norms)
         negated = not NEGATORS.isdisjoint(present)
 
         def run(group):
+            # Each rule once, though a doc holds several of its key words.
             gates = {id(g): g for n in present for g in gated[group].get(n, ()) if negated or not g.negated}
-            found = [hit for gate in gates.values() for hit in gate.matches(doc, norms)]
+            found = [hit for gate in gates.values() for hit in gate.matches(doc, lowers, norms)]
             return [(*nlp.vocab.strings[key].split(":"), start, end) for key, start, end in found]
 
         hits = []
